@@ -10,7 +10,7 @@
 
 use crate::status::StatusCode;
 
-/// Either side's error; see the [module docs](self).
+/// Either side's error: the peer's ([`RemoteError`]) or the local caller's ([`LocalError`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
