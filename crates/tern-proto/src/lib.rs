@@ -15,7 +15,8 @@
 //! - [`body`]: the body length of a message per RFC 9112 section 6, with the hostile cases
 //!   (duplicate Content-Length, Transfer-Encoding with Content-Length, ...) refused;
 //! - [`chunked`]: an incremental decoder and a zero-copy encoder for the chunked coding;
-//! - [`Error`], [`RemoteError`] and [`LocalError`]: who broke the rules, and which limit.
+//! - [`Error`], [`RemoteError`] and [`LocalError`]: who broke the rules, and which limit;
+//! - with the `alloc` feature, `owned`: owned copies of parsed heads, a convenience only.
 //!
 //! ```
 //! use tern_proto::{body::{request_body, BodyKind}, EMPTY_SLOT, Limits, Method, RequestHead};
@@ -43,6 +44,9 @@ mod field;
 mod head;
 mod limits;
 mod method;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod owned;
 mod status;
 mod syntax;
 mod version;

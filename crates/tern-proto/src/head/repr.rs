@@ -20,7 +20,7 @@ use crate::write::{Decimal, HeadWriter, check_field, field_line_len, request_lin
 ///     framing: Framing::Length(2),
 /// };
 /// let mut buf = [0u8; 128];
-/// assert_eq!(head.buffer_len(), 61);
+/// assert_eq!(head.buffer_len(), 60);
 /// let n = head.emit(&mut buf)?;
 /// assert_eq!(&buf[..n], b"POST /api HTTP/1.1\r\nHost: esp32.local\r\nContent-Length: 2\r\n\r\n");
 /// # Ok::<(), tern_proto::LocalError>(())

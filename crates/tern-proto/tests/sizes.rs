@@ -1,0 +1,26 @@
+//! The sizes of public types, pinned so that growth is a visible, deliberate change (the
+//! engine's per-connection state budget is 512 bytes). Pinned for 64-bit hosts; on 32-bit
+//! targets such as the ESP32 the pointer-sized parts are half as large.
+#![cfg(target_pointer_width = "64")]
+
+use core::mem::size_of;
+use tern_proto::chunked::{ChunkHeader, ChunkedDecoder};
+use tern_proto::{Error, Field, Limits, LocalError, Method, RemoteError, RequestHead, ResponseHead};
+
+#[test]
+fn error_types_stay_small() {
+    assert_eq!(size_of::<RemoteError>(), 16);
+    assert_eq!(size_of::<LocalError>(), 24);
+    assert_eq!(size_of::<Error>(), 24);
+}
+
+#[test]
+fn views_and_codec_state() {
+    assert_eq!(size_of::<Field<'_>>(), 32);
+    assert_eq!(size_of::<Method<'_>>(), 24);
+    assert_eq!(size_of::<RequestHead<'_>>(), 64);
+    assert_eq!(size_of::<ResponseHead<'_>>(), 40);
+    assert_eq!(size_of::<ChunkedDecoder>(), 80);
+    assert_eq!(size_of::<ChunkHeader>(), 19);
+    assert_eq!(size_of::<Limits>(), 72);
+}
