@@ -97,11 +97,14 @@ fn framed(headers: &Headers<'_>, version: Version, limits: &Limits) -> Result<Op
     let mut content_length_fields = 0usize;
     let mut transfer_encoding = false;
     for field in headers.iter() {
-        if field.is("content-length") {
-            content_length_fields += 1;
-            content_length = Some(field.value);
-        } else if field.is("transfer-encoding") {
-            transfer_encoding = true;
+        // Dispatch on length first: most fields are neither, and this is every message's path.
+        match field.name.len() {
+            14 if field.is("content-length") => {
+                content_length_fields += 1;
+                content_length = Some(field.value);
+            }
+            17 if field.is("transfer-encoding") => transfer_encoding = true,
+            _ => {}
         }
     }
     if transfer_encoding {

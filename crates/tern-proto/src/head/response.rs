@@ -53,10 +53,8 @@ impl<'a> ResponseHead<'a> {
                 let (Some(minor), Some(code)) = (res.version, res.code) else {
                     return Err(RemoteError::Malformed(Syntax::StatusCode));
                 };
-                if let Some((_, e)) = scan(input.get(..len).unwrap_or(input), limits) {
-                    return Err(e);
-                }
-                // httparse reads exactly three digits; `scan` has refused 000-099.
+                check_complete(input, code, len, limits)?;
+                // `check_complete` has refused 000-099; httparse reads exactly three digits.
                 let status = StatusCode::new(code).map_err(|_| RemoteError::Malformed(Syntax::StatusCode))?;
                 let head = ResponseHead {
                     version: Version::from_minor(minor),
@@ -90,11 +88,33 @@ impl<'a> ResponseHead<'a> {
     }
 }
 
+/// The checks for a head httparse parsed completely, in [`scan`]'s order and with its
+/// verdicts, but from httparse's answer and the status line alone: no second pass over the
+/// header section.
+fn check_complete(input: &[u8], code: u16, len: usize, limits: &Limits) -> Result<(), RemoteError> {
+    let too_large = |limit, max: usize| Err(RemoteError::TooLarge { limit, max: max as u64 });
+    let leading = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    if leading > limits.max_leading_empty_len {
+        return too_large(Limit::LeadingEmptyLines, limits.max_leading_empty_len);
+    }
+    if code < 100 {
+        return Err(RemoteError::Malformed(Syntax::StatusCode));
+    }
+    let code_end = leading + VERSION_AND_CODE;
+    let line = input.get(code_end..len).unwrap_or_default();
+    let lf = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+    let reason = line.get(1..lf).unwrap_or_default();
+    if reason.iter().filter(|&&b| b != b'\r').count() > limits.max_reason_len {
+        return too_large(Limit::ReasonPhrase, limits.max_reason_len);
+    }
+    if len - (code_end + lf + 1) > limits.max_header_section_len {
+        return too_large(Limit::HeaderSection, limits.max_header_section_len);
+    }
+    Ok(())
+}
+
 /// The first limit the bytes so far exceed, or a status code below 100 (which httparse
 /// lets through), scanning left to right, with its position.
-///
-/// Response heads are small next to the header section, so unlike requests the complete
-/// path runs this scan too, on the head only.
 fn scan(input: &[u8], limits: &Limits) -> Option<Located> {
     let start = match leading_empty(input, limits.max_leading_empty_len) {
         Ok(n) => n,
