@@ -9,7 +9,7 @@
 //! | Input | Result |
 //! |---|---|
 //! | `Content-Length` twice, or `5, 5` | [`FramingError::DuplicateContentLength`] (400) |
-//! | `Content-Length: +5`, `5 5`, empty | [`FramingError::InvalidContentLength`] (400) |
+//! | `Content-Length: +5`, `5 5`, `5,`, empty | [`FramingError::InvalidContentLength`] (400) |
 //! | `Content-Length` above `max_body_len` or 2^64 | [`Limit::BodyLength`] (413) |
 //! | `Transfer-Encoding` with `Content-Length` | [`FramingError::TransferEncodingWithContentLength`] (400) |
 //! | `Transfer-Encoding: gzip` (chunked not last) | [`FramingError::ChunkedNotFinal`] (400) |
@@ -151,10 +151,17 @@ fn check_codings(headers: &Headers<'_>) -> Result<(), RemoteError> {
     }
 }
 
-/// `1*DIGIT`, at most `max`. A list (`5, 5`) is a duplicate, anything else invalid.
+/// `1*DIGIT`, at most `max`. A list of numbers (`5, 5`) is a duplicate; anything else that is
+/// not one number is invalid.
 fn parse_content_length(value: &[u8], max: u64) -> Result<u64, RemoteError> {
     if value.contains(&b',') {
-        return Err(FramingError::DuplicateContentLength.into());
+        let numbers = value.split(|&b| b == b',').map(trim_ows);
+        let all_numbers = numbers.clone().all(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit));
+        return Err(if all_numbers && numbers.count() > 1 {
+            FramingError::DuplicateContentLength.into()
+        } else {
+            FramingError::InvalidContentLength.into()
+        });
     }
     if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return Err(FramingError::InvalidContentLength.into());

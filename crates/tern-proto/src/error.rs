@@ -107,7 +107,8 @@ pub enum Syntax {
     HeaderValue,
     /// A CR not followed by LF.
     BareCarriageReturn,
-    /// A field line starting with whitespace (obs-fold, RFC 9112 section 5.2).
+    /// A field line starting with whitespace: obs-fold (RFC 9112 section 5.2), or whitespace
+    /// between the start line and the first field (section 2.2).
     ObsoleteLineFolding,
 }
 
@@ -269,10 +270,15 @@ pub enum LocalError {
     /// A header value holding CR, LF, NUL or another control byte other than tab.
     #[error("header value holds CR, LF, NUL or another control byte")]
     InvalidHeaderValue,
-    /// A Content-Length or Transfer-Encoding header given alongside framing that the writer
-    /// sets itself.
-    #[error("Content-Length/Transfer-Encoding given by hand alongside writer-managed framing")]
+    /// A Content-Length or Transfer-Encoding field given alongside framing the writer sets
+    /// itself, or framing fields that contradict each other (both, or Content-Length twice):
+    /// the shapes a receiver must refuse.
+    #[error("Content-Length/Transfer-Encoding conflict with each other or with the writer's framing")]
     FramingHeaderConflict,
+    /// Body framing (Content-Length, Transfer-Encoding) on a 1xx or 204 response, which has
+    /// no body (RFC 9110 sections 8.6 and 15.2, RFC 9112 section 6.1).
+    #[error("1xx and 204 responses carry no body framing")]
+    BodyNotAllowed,
     /// Chunked framing asked for on an HTTP/1.0 message, which has no chunked coding.
     #[error("chunked framing on an HTTP/1.0 message")]
     ChunkedInHttp10,

@@ -39,7 +39,8 @@ pub struct Limits {
     /// Default 1024.
     pub max_trailer_section_len: usize,
     /// Most extra header fields a server response may carry (ESP-IDF `max_resp_headers`).
-    /// Default 8. Enforced on what the local side writes, not on what it receives.
+    /// Default 8. A bound on what the local side writes, enforced by the server engine (the
+    /// message layer's writers take any number of fields).
     pub max_response_headers: usize,
 }
 

@@ -35,7 +35,7 @@ fn no_length_zero_length_and_chunked_are_three_things() {
 #[test]
 fn content_length_must_be_one_plain_number() {
     assert_eq!(req("POST / HTTP/1.1\r\ncontent-length: 0042\r\n\r\n"), Ok(BodyKind::Length(42)));
-    for bad in ["+5", "-1", "5 5", "0x10", "5.0", "", "1e3"] {
+    for bad in ["+5", "-1", "5 5", "0x10", "5.0", "", "1e3", "5,", "abc,def", ",5"] {
         let input = format!("POST / HTTP/1.1\r\nContent-Length: {bad}\r\n\r\n");
         assert_eq!(req(&input), framing(FramingError::InvalidContentLength), "{bad:?}");
     }

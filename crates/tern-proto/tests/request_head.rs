@@ -210,4 +210,10 @@ fn max_request_head_len_is_enough_for_the_largest_head() {
     let head = b"\r\nDELETE /1234567 HTTP/1.1\r\nA: 12345\r\n\r\n";
     assert_eq!(head.len(), limits.max_request_head_len());
     assert_eq!(parse_with(head, &limits), Ok(Parse::Complete(head.len())));
+    // A buffer of that size that fills without the head ending gets a decision, not Partial:
+    // a section of max bytes without its end can only grow past max.
+    let unended = b"\r\nDELETE /1234567 HTTP/1.1\r\nA: 123456789";
+    assert_eq!(unended.len(), limits.max_request_head_len());
+    assert_eq!(parse_with(unended, &limits), Err(too_large(Limit::HeaderSection, 12)));
+    assert_eq!(parse_with(&unended[..unended.len() - 1], &limits), Ok(Parse::Partial));
 }

@@ -83,4 +83,7 @@ fn max_response_head_len_is_enough_for_the_largest_head() {
     let head = b"\nHTTP/1.1 200 OK\r\nA: 1\r\n\r\n";
     assert_eq!(head.len(), limits.max_response_head_len());
     assert_eq!(parse_with(head, &limits), Ok(Parse::Complete(head.len())));
+    let unended = b"\nHTTP/1.1 200 OK\r\nA: 12345";
+    assert_eq!(unended.len(), limits.max_response_head_len());
+    assert_eq!(parse_with(unended, &limits), Err(RemoteError::TooLarge { limit: Limit::HeaderSection, max: 8 }));
 }

@@ -91,3 +91,33 @@ fn written_heads_parse_back() {
     assert_eq!((head.status, head.reason), (StatusCode::NOT_FOUND, "Not Found"));
     assert_eq!(head.headers.get("transfer-encoding"), Some(&b"chunked"[..]));
 }
+
+#[test]
+fn the_writer_refuses_framing_a_receiver_must_refuse() {
+    let mut buf = [0u8; 128];
+    let both = [Field::new("Content-Length", "5"), Field::new("Transfer-Encoding", "chunked")];
+    assert_eq!(request(&both, Framing::AsGiven).emit(&mut buf), Err(LocalError::FramingHeaderConflict));
+    let twice = [Field::new("Content-Length", "5"), Field::new("content-length", "5")];
+    assert_eq!(request(&twice, Framing::AsGiven).emit(&mut buf), Err(LocalError::FramingHeaderConflict));
+    let one = [Field::new("Content-Length", "5")];
+    assert!(request(&one, Framing::AsGiven).emit(&mut buf).is_ok());
+    assert!(buf.starts_with(b"PUT /x HTTP/1.1\r\nContent-Length: 5\r\n"));
+}
+
+#[test]
+fn bodyless_responses_carry_no_framing() {
+    let mut buf = [0u8; 128];
+    for status in [StatusCode::CONTINUE, StatusCode::SWITCHING_PROTOCOLS, StatusCode::NO_CONTENT] {
+        for framing in [Framing::Length(0), Framing::Chunked] {
+            let r = ResponseRepr { framing, ..ResponseRepr::new(status) };
+            assert_eq!(r.emit(&mut buf), Err(LocalError::BodyNotAllowed), "{status} {framing:?}");
+        }
+        let cl = [Field::new("Content-Length", "0")];
+        let r = ResponseRepr { headers: &cl, ..ResponseRepr::new(status) };
+        assert_eq!(r.emit(&mut buf), Err(LocalError::BodyNotAllowed));
+        assert!(ResponseRepr::new(status).emit(&mut buf).is_ok());
+    }
+    // 304 may repeat the Content-Length of the representation it stands for.
+    let cl = [Field::new("Content-Length", "42")];
+    assert!(ResponseRepr { headers: &cl, ..ResponseRepr::new(StatusCode::NOT_MODIFIED) }.emit(&mut buf).is_ok());
+}

@@ -73,7 +73,8 @@ pub(super) fn version_verdict(input: &[u8], start: usize, line_end: bool) -> Opt
     }
 }
 
-/// Where the field-line syntax went wrong at `pos`: obs-fold, bare CR, or the given kind.
+/// Where the field-line syntax went wrong at `pos`: a line starting with whitespace
+/// (obs-fold, or whitespace before the first field), bare CR, or the given kind.
 pub(super) fn field_syntax(input: &[u8], pos: usize, kind: Syntax) -> RemoteError {
     let b = at(input, pos);
     if after_bare_cr(input, pos) {
@@ -97,14 +98,19 @@ pub(super) fn common(input: &[u8], pos: usize, err: httparse::Error, slots: usiz
 }
 
 /// Counts the bytes of a header section that starts at `start` (just after the start line)
-/// and returns the position where it exceeds `max`, if it does before ending.
+/// and returns the position where it certainly exceeds `max`. Without its end, a section that
+/// already holds `max` bytes is over: the end needs at least one more byte. So a buffer of
+/// the largest allowed head always gets a decision before it fills.
 pub(super) fn section_overflow(input: &[u8], start: usize, max: usize) -> Option<Located> {
     let section = input.get(start..)?;
-    // The section ends at the first empty line: LF LF or LF CR LF, or at once if the
-    // section opens with an empty line.
-    let end = section_end(section);
-    let counted = end.unwrap_or(section.len());
-    (counted > max).then_some((start + max, RemoteError::TooLarge { limit: Limit::HeaderSection, max: max as u64 }))
+    let over = match section_end(section) {
+        Some(len) => len > max,
+        None => section.len() >= max,
+    };
+    over.then_some((
+        (start + max).saturating_sub(1),
+        RemoteError::TooLarge { limit: Limit::HeaderSection, max: max as u64 },
+    ))
 }
 
 /// Length of the header section at the start of `s` (closing empty line included), if its

@@ -84,7 +84,7 @@ impl RequestRepr<'_> {
     /// Writes the head into `buf` and returns its length. Everything is checked before the
     /// first byte is written: on error `buf` is untouched.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, LocalError> {
-        check_fields(self.headers, self.framing, self.version)?;
+        check_fields(self.headers, self.framing, self.version, false)?;
         let needed = self.buffer_len();
         check_room(needed, buf.len())?;
         let mut w = HeadWriter::new(buf);
@@ -101,9 +101,11 @@ impl ResponseRepr<'_> {
     }
 
     /// Writes the head into `buf` and returns its length. Everything is checked before the
-    /// first byte is written: on error `buf` is untouched.
+    /// first byte is written: on error `buf` is untouched. A 1xx or 204 response with body
+    /// framing is [`LocalError::BodyNotAllowed`].
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, LocalError> {
-        check_fields(self.headers, self.framing, self.version)?;
+        let bodyless = self.status.is_informational() || self.status == StatusCode::NO_CONTENT;
+        check_fields(self.headers, self.framing, self.version, bodyless)?;
         let needed = self.buffer_len();
         check_room(needed, buf.len())?;
         let mut w = HeadWriter::new(buf);
@@ -125,15 +127,34 @@ fn fields_len(headers: &[Field<'_>], framing: Framing) -> usize {
     headers.iter().map(|f| field_line_len(f.name, f.value)).sum::<usize>() + framing_len
 }
 
-fn check_fields(headers: &[Field<'_>], framing: Framing, version: Version) -> Result<(), LocalError> {
+/// Checks every field, and that the framing the head ends up with is one a receiver accepts
+/// (see [`body`](crate::body)): at most one Content-Length, never with Transfer-Encoding, and
+/// none on a message that has no body.
+fn check_fields(headers: &[Field<'_>], framing: Framing, version: Version, bodyless: bool) -> Result<(), LocalError> {
     if framing == Framing::Chunked && version == Version::Http10 {
         return Err(LocalError::ChunkedInHttp10);
     }
+    let (mut lengths, mut encodings) = match framing {
+        Framing::AsGiven => (0, 0),
+        Framing::Length(_) => (1, 0),
+        Framing::Chunked => (0, 1),
+    };
     for f in headers {
         check_field(f.name, f.value)?;
-        if framing != Framing::AsGiven && (f.is(CONTENT_LENGTH) || f.is(TRANSFER_ENCODING)) {
+        if f.is(CONTENT_LENGTH) {
+            lengths += 1;
+        } else if f.is(TRANSFER_ENCODING) {
+            encodings += 1;
+        }
+        if framing != Framing::AsGiven && (lengths + encodings) > 1 {
             return Err(LocalError::FramingHeaderConflict);
         }
+    }
+    if bodyless && lengths + encodings > 0 {
+        return Err(LocalError::BodyNotAllowed);
+    }
+    if lengths > 1 || (lengths > 0 && encodings > 0) {
+        return Err(LocalError::FramingHeaderConflict);
     }
     Ok(())
 }
