@@ -6,13 +6,35 @@
 //! error and a limit violation found by the limit scan, and the bytes around it refine the
 //! kind (bare CR, obs-fold, 505 for a well-formed other version).
 
+use super::Parse;
 use crate::error::{Limit, RemoteError, Syntax};
 
 /// A violation and the index of the byte at which it becomes certain.
 pub(super) type Located = (usize, RemoteError);
 
+/// The answer for input httparse refused: bisect for where, ask httparse what, let
+/// `classify` make that precise, and weigh it against the first limit violation.
+///
+/// `refusal` parses a prefix and returns httparse's error, if any; `classify` maps an error
+/// at a position to a [`RemoteError`], or `None` while the verdict still depends on bytes to
+/// come (then the answer is the limit violation, if any, else partial).
+pub(super) fn refused<'i, T>(
+    input: &'i [u8],
+    mut refusal: impl FnMut(&'i [u8]) -> Option<httparse::Error>,
+    limit: Option<Located>,
+    classify: impl FnOnce(usize, httparse::Error) -> Option<RemoteError>,
+) -> Result<Parse<T>, RemoteError> {
+    let pos = failure_position(input, |prefix| refusal(prefix).is_some());
+    let kind = refusal(input.get(..=pos).unwrap_or(input)).unwrap_or(httparse::Error::Token);
+    match (classify(pos, kind), limit) {
+        (Some(syntax), limit) => Err(first(limit, (pos, syntax))),
+        (None, Some((_, e))) => Err(e),
+        (None, None) => Ok(Parse::Partial),
+    }
+}
+
 /// The earlier of two located violations; on a tie the limit (`a`) wins, consistently.
-pub(super) fn first(a: Option<Located>, b: Located) -> RemoteError {
+fn first(a: Option<Located>, b: Located) -> RemoteError {
     match a {
         Some((pa, ea)) if pa <= b.0 => ea,
         _ => b.1,
@@ -21,7 +43,7 @@ pub(super) fn first(a: Option<Located>, b: Located) -> RemoteError {
 
 /// Finds the shortest prefix of `input` on which `fails` is true, given that it is true for
 /// the whole input, and returns the index of that prefix's last byte.
-pub(super) fn failure_position<'i>(input: &'i [u8], mut fails: impl FnMut(&'i [u8]) -> bool) -> usize {
+fn failure_position<'i>(input: &'i [u8], mut fails: impl FnMut(&'i [u8]) -> bool) -> usize {
     // Invariant: prefix of length `hi` fails; prefixes shorter than `lo` do not.
     let (mut lo, mut hi) = (1, input.len());
     while lo < hi {

@@ -2,8 +2,7 @@
 
 use super::Parse;
 use super::classify::{
-    Located, bounded_field, common, failure_position, first, leading_empty, offset_in, section_overflow,
-    version_verdict,
+    Located, bounded_field, common, leading_empty, offset_in, refused, section_overflow, version_verdict,
 };
 use crate::error::{Limit, RemoteError, Syntax};
 use crate::field::{HeaderSlot, Headers};
@@ -75,19 +74,12 @@ impl<'a> RequestHead<'a> {
             },
             Err(_) => {
                 let slots = req.headers;
-                let pos = failure_position(input, |prefix| httparse::Request::new(&mut *slots).parse(prefix).is_err());
-                let kind = httparse::Request::new(&mut *slots)
-                    .parse(input.get(..=pos).unwrap_or(input))
-                    .err()
-                    .unwrap_or(httparse::Error::Token);
-                let limit = scan_limits(input, limits);
-                match classify(input, pos, kind, slot_count) {
-                    Some(syntax) => Err(first(limit, (pos, syntax))),
-                    None => match limit {
-                        Some((_, e)) => Err(e),
-                        None => Ok(Parse::Partial),
-                    },
-                }
+                refused(
+                    input,
+                    |prefix| httparse::Request::new(&mut *slots).parse(prefix).err(),
+                    scan_limits(input, limits),
+                    |pos, kind| classify(input, pos, kind, slot_count),
+                )
             }
         }
     }

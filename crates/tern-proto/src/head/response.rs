@@ -1,7 +1,7 @@
 //! Response heads: the borrowed view and its parser.
 
 use super::Parse;
-use super::classify::{Located, common, failure_position, first, leading_empty, section_overflow, version_verdict};
+use super::classify::{Located, common, leading_empty, refused, section_overflow, version_verdict};
 use crate::error::{Limit, RemoteError, Syntax};
 use crate::field::{HeaderSlot, Headers};
 use crate::limits::Limits;
@@ -70,19 +70,12 @@ impl<'a> ResponseHead<'a> {
             },
             Err(_) => {
                 let slots = res.headers;
-                let pos = failure_position(input, |prefix| httparse::Response::new(&mut *slots).parse(prefix).is_err());
-                let kind = httparse::Response::new(&mut *slots)
-                    .parse(input.get(..=pos).unwrap_or(input))
-                    .err()
-                    .unwrap_or(httparse::Error::Status);
-                let limit = scan(input, limits);
-                match classify(input, pos, kind, slot_count) {
-                    Some(syntax) => Err(first(limit, (pos, syntax))),
-                    None => match limit {
-                        Some((_, e)) => Err(e),
-                        None => Ok(Parse::Partial),
-                    },
-                }
+                refused(
+                    input,
+                    |prefix| httparse::Response::new(&mut *slots).parse(prefix).err(),
+                    scan(input, limits),
+                    |pos, kind| classify(input, pos, kind, slot_count),
+                )
             }
         }
     }
