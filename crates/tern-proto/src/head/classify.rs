@@ -155,9 +155,14 @@ fn section_end(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// Bytes of empty lines (CR and LF) at the start of `input`, before a start line.
+pub(super) fn empty_line_len(input: &[u8]) -> usize {
+    input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
+}
+
 /// Skips the empty lines before a start line: their length, or where they exceed `max`.
 pub(super) fn leading_empty(input: &[u8], max: usize) -> Result<usize, Located> {
-    let n = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    let n = empty_line_len(input);
     if n > max { Err((max, RemoteError::TooLarge { limit: Limit::LeadingEmptyLines, max: max as u64 })) } else { Ok(n) }
 }
 

@@ -2,7 +2,8 @@
 
 use super::Parse;
 use super::classify::{
-    Located, bounded_field, common, leading_empty, offset_in, refused, section_overflow, version_verdict,
+    Located, bounded_field, common, empty_line_len, leading_empty, offset_in, refused, section_overflow,
+    version_verdict,
 };
 use crate::error::{Limit, RemoteError, Syntax};
 use crate::field::{HeaderSlot, Headers};
@@ -137,7 +138,7 @@ fn classify(input: &[u8], pos: usize, kind: httparse::Error, slots: usize) -> Op
         return Some(e);
     }
     // Locate the request line's parts to tell the method from the target from the version.
-    let start = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    let start = empty_line_len(input);
     let line = input.get(start..).unwrap_or_default();
     let spaces: usize = line.iter().take(pos.saturating_sub(start)).filter(|&&b| b == b' ').count();
     Some(match (kind, spaces) {

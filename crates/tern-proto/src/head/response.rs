@@ -1,7 +1,7 @@
 //! Response heads: the borrowed view and its parser.
 
 use super::Parse;
-use super::classify::{Located, common, leading_empty, refused, section_overflow, version_verdict};
+use super::classify::{Located, common, empty_line_len, leading_empty, refused, section_overflow, version_verdict};
 use crate::error::{Limit, RemoteError, Syntax};
 use crate::field::{HeaderSlot, Headers};
 use crate::limits::Limits;
@@ -86,7 +86,7 @@ impl<'a> ResponseHead<'a> {
 /// header section.
 fn check_complete(input: &[u8], code: u16, len: usize, limits: &Limits) -> Result<(), RemoteError> {
     let too_large = |limit, max: usize| Err(RemoteError::TooLarge { limit, max: max as u64 });
-    let leading = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    let leading = empty_line_len(input);
     if leading > limits.max_leading_empty_len {
         return too_large(Limit::LeadingEmptyLines, limits.max_leading_empty_len);
     }
@@ -153,7 +153,7 @@ fn classify(input: &[u8], pos: usize, kind: httparse::Error, slots: usize) -> Op
     if let Some(e) = common(input, pos, kind, slots) {
         return Some(e);
     }
-    let start = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    let start = empty_line_len(input);
     Some(match kind {
         httparse::Error::Version => return version_verdict(input, start, false),
         _ if pos > 0 && input.get(pos - 1) == Some(&b'\r') => RemoteError::Malformed(Syntax::BareCarriageReturn),
