@@ -39,6 +39,7 @@ extern crate alloc;
 
 pub mod body;
 pub mod chunked;
+pub mod client;
 mod error;
 mod field;
 mod head;

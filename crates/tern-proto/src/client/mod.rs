@@ -1,0 +1,4 @@
+//! The client side: URLs, authentication and (soon) the client engine.
+
+pub mod auth;
+pub mod url;
