@@ -50,6 +50,7 @@ mod method;
 pub mod owned;
 mod status;
 mod syntax;
+mod time;
 mod version;
 mod write;
 
@@ -59,5 +60,6 @@ pub use head::{Parse, RequestHead, RequestRepr, ResponseHead, ResponseRepr};
 pub use limits::Limits;
 pub use method::{ExtensionMethod, Method};
 pub use status::StatusCode;
+pub use time::Instant;
 pub use version::Version;
 pub use write::{HeadWriter, field_line_len, request_line_len, status_line_len};

@@ -1,1 +1,0 @@
-//! Placeholder: written on branch `auth`.

@@ -1,0 +1,412 @@
+//! # tern-std: the tern client on `std::net`
+//!
+//! A blocking [`Client`] over `TcpStream` that drives the sans-IO engine of
+//! [`tern_proto::client`], and ESP-IDF's `is_async` mode: after
+//! [`Client::set_nonblocking`], every operation returns [`Error::WouldBlock`] (ESP-IDF's
+//! `ESP_ERR_HTTP_EAGAIN`) whenever the socket would block, and the next call resumes where the
+//! engine stopped, connect included.
+//!
+//! The adapter only moves bytes: every protocol decision (framing, redirects, auth, keep-alive,
+//! timeouts) is the engine's. The engine's getters and setters (`set_url`, `set_header`,
+//! `status_code`, ...) are reached through `Deref`.
+//!
+//! ```no_run
+//! use tern_proto::client::ClientConfig;
+//! let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+//! let mut client = tern_std::Client::new(&config)?;
+//! client.perform()?;
+//! println!("{:?}", client.status_code());
+//! # Ok::<(), tern_std::Error>(())
+//! ```
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
+use tern_proto::Instant;
+use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
+
+/// Why an operation of the std client did not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request failed; the engine says why and whose fault it was.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// Non-blocking mode: the socket would block. Call the same operation again later
+    /// (ESP-IDF's `ESP_ERR_HTTP_EAGAIN`).
+    #[error("the operation would block; call it again")]
+    WouldBlock,
+    /// The host name could not be resolved.
+    #[error("could not resolve {host}: {source}")]
+    Resolve {
+        /// The host.
+        host: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// The engine's error, if that is what this is.
+    pub fn client_error(&self) -> Option<&ClientError> {
+        match self {
+            Error::Client(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A connect under way in non-blocking mode.
+struct PendingConnect {
+    socket: Socket,
+    /// Addresses not yet tried.
+    rest: Vec<SocketAddr>,
+}
+
+/// A blocking (or, with [`set_nonblocking`](Client::set_nonblocking), EAGAIN-style) HTTP/1.1
+/// client: ESP-IDF's client handle on `std::net`.
+pub struct Client<'a, H: EventHandler = NoEvents> {
+    engine: engine::Client<'a, Vec<u8>, H>,
+    stream: Option<TcpStream>,
+    pending: Option<PendingConnect>,
+    nonblocking: bool,
+    epoch: std::time::Instant,
+    tcp_keep_alive: Option<engine::TcpKeepAlive>,
+}
+
+impl<'a> Client<'a, NoEvents> {
+    /// A client for `config` (`esp_http_client_init`), without an event handler.
+    pub fn new(config: &ClientConfig<'a>) -> Result<Self, Error> {
+        Client::with_handler(config, NoEvents)
+    }
+}
+
+impl<'a, H: EventHandler> Client<'a, H> {
+    /// A client for `config` whose events go to `handler`.
+    pub fn with_handler(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
+        let mut config = config.clone();
+        config.entropy = random_seed();
+        let buf = vec![0u8; config.buffer_len()];
+        Ok(Client {
+            engine: engine::Client::new(&config, buf, handler)?,
+            stream: None,
+            pending: None,
+            nonblocking: false,
+            epoch: std::time::Instant::now(),
+            tcp_keep_alive: config.tcp_keep_alive,
+        })
+    }
+
+    /// ESP-IDF's `is_async`: with `true`, operations return [`Error::WouldBlock`] instead of
+    /// blocking, and resume on the next call.
+    pub fn set_nonblocking(&mut self, nonblocking: bool) -> Result<(), Error> {
+        self.nonblocking = nonblocking;
+        if let Some(stream) = &self.stream {
+            stream.set_nonblocking(nonblocking).map_err(|_| ClientError::Transport(engine::Stage::Send))?;
+        }
+        Ok(())
+    }
+
+    /// The whole request, redirects and authentication included (`esp_http_client_perform`).
+    /// Body bytes reach the event handler as `OnData`.
+    pub fn perform(&mut self) -> Result<(), Error> {
+        let now = self.now();
+        self.engine.perform(now)?;
+        self.drive(|_| ())
+    }
+
+    /// Connects if needed and sends the head of a streamed request (`esp_http_client_open`);
+    /// `None` streams the body chunked.
+    pub fn open(&mut self, write_len: Option<u64>) -> Result<(), Error> {
+        let now = self.now();
+        self.engine.open(write_len, now)?;
+        self.drive(|_| ())
+    }
+
+    /// Writes body bytes after [`open`](Self::open) (`esp_http_client_write`). Blocking: all of
+    /// `data`. Non-blocking: as much as the engine accepted before the socket would block
+    /// (the rest of what it accepted goes out on the next call).
+    pub fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let mut done = 0;
+        while done < data.len() {
+            let accepted = self.engine.write(data.get(done..).unwrap_or_default())?;
+            done += accepted;
+            match self.drive(|_| ()) {
+                Ok(()) => {}
+                Err(Error::WouldBlock) if done > 0 => return Ok(done),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Ends the request body and reads the response head (`esp_http_client_fetch_headers`).
+    /// Returns the Content-Length, if the response has one.
+    pub fn fetch_headers(&mut self) -> Result<Option<u64>, Error> {
+        self.engine.fetch_headers()?;
+        self.drive(|_| ())?;
+        Ok(self.engine.content_length())
+    }
+
+    /// Reads decoded body bytes (`esp_http_client_read`); `Ok(0)` is the end of the body,
+    /// which is never confused with an error.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.engine.read()?;
+        let n = self.drive(|completion| match completion {
+            Completion::Data(data) => {
+                let n = data.len().min(buf.len());
+                buf.get_mut(..n).unwrap_or_default().copy_from_slice(data.get(..n).unwrap_or_default());
+                n
+            }
+            _ => 0,
+        })?;
+        self.engine.consume(n);
+        Ok(n)
+    }
+
+    /// Reads until `buf` is full or the body ends (`esp_http_client_read_response`).
+    pub fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.read(buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(Error::WouldBlock) if filled > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Reads and discards the rest of the body (`esp_http_client_flush_response`).
+    pub fn flush_response(&mut self) -> Result<(), Error> {
+        self.engine.flush_response()?;
+        self.drive(|_| ())
+    }
+
+    /// Closes the connection (`esp_http_client_close`); settings are kept.
+    pub fn close(&mut self) -> Result<(), Error> {
+        self.engine.close();
+        self.drive(|_| ())
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Runs the engine until the operation is done; `on_done` sees the completion.
+    fn drive<T>(&mut self, on_done: impl FnOnce(Completion<'_>) -> T) -> Result<T, Error> {
+        let mut on_done = Some(on_done);
+        loop {
+            let now = self.now();
+            let timeout =
+                self.engine.deadline().map(|d| Duration::from_millis(d.as_millis().saturating_sub(now.as_millis())));
+            if timeout == Some(Duration::ZERO) {
+                self.engine.handle_timeout(now);
+            }
+            match self.engine.poll(now) {
+                Action::Done(result) => {
+                    let completion = result?;
+                    return Ok(on_done
+                        .take()
+                        .map(|f| f(completion))
+                        .ok_or(ClientError::InvalidState { operation: "drive" })?);
+                }
+                Action::Connect(endpoint) => {
+                    let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
+                    if secure {
+                        self.engine.connect_failed(now);
+                        return Err(ClientError::TlsUnavailable.into());
+                    }
+                    self.connect(&host, port, timeout)?;
+                }
+                Action::Transmit(parts) => {
+                    let Some(stream) = self.stream.as_mut() else {
+                        self.engine.transport_failed(now);
+                        continue;
+                    };
+                    let slices = [IoSlice::new(parts[0]), IoSlice::new(parts[1])];
+                    if !self.nonblocking {
+                        let _ = stream.set_write_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
+                    }
+                    match stream.write_vectored(&slices) {
+                        Ok(0) => self.engine.transport_failed(now),
+                        Ok(n) => self.engine.transmitted(n, now),
+                        Err(e) => self.io_failed(e, now)?,
+                    }
+                }
+                Action::Receive(buf) => {
+                    let Some(stream) = self.stream.as_mut() else {
+                        self.engine.transport_failed(now);
+                        continue;
+                    };
+                    if !self.nonblocking {
+                        let _ = stream.set_read_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
+                    }
+                    match stream.read(buf) {
+                        Ok(n) => self.engine.received(n, now),
+                        Err(e) => self.io_failed(e, now)?,
+                    }
+                }
+                Action::Close => {
+                    if let Some(stream) = self.stream.take() {
+                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                    }
+                    self.pending = None;
+                    self.engine.closed();
+                }
+            }
+        }
+    }
+
+    /// A socket error: would-block and timeouts wait or return; anything else fails the
+    /// connection.
+    fn io_failed(&mut self, e: io::Error, now: Instant) -> Result<(), Error> {
+        match e.kind() {
+            io::ErrorKind::Interrupted => Ok(()),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                let now = if self.nonblocking { now } else { self.now() };
+                if self.engine.deadline().is_some_and(|d| now >= d) {
+                    self.engine.handle_timeout(now);
+                    Ok(())
+                } else if self.nonblocking {
+                    Err(Error::WouldBlock)
+                } else {
+                    Ok(())
+                }
+            }
+            _ => {
+                self.engine.transport_failed(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// Opens the connection: blocking with the engine's timeout, or one non-blocking step.
+    fn connect(&mut self, host: &str, port: u16, timeout: Option<Duration>) -> Result<(), Error> {
+        let now = self.now();
+        if self.pending.is_none() {
+            let addrs = match (host, port).to_socket_addrs() {
+                Ok(addrs) => addrs.collect::<Vec<_>>(),
+                Err(source) => {
+                    self.engine.connect_failed(now);
+                    return Err(Error::Resolve { host: host.to_owned(), source });
+                }
+            };
+            let mut rest = addrs;
+            rest.reverse();
+            match self.start_connect(&mut rest, timeout) {
+                Some(socket) => self.pending = Some(PendingConnect { socket, rest }),
+                None => {
+                    self.engine.connect_failed(now);
+                    return Ok(());
+                }
+            }
+        }
+        let Some(pending) = self.pending.as_mut() else { return Ok(()) };
+        match pending.socket.peer_addr() {
+            Ok(_) => {}
+            Err(_) => match pending.socket.take_error() {
+                Ok(None) if self.nonblocking => {
+                    if self.engine.deadline().is_some_and(|d| now >= d) {
+                        self.pending = None;
+                        self.engine.handle_timeout(now);
+                        return Ok(());
+                    }
+                    return Err(Error::WouldBlock);
+                }
+                _ => {
+                    // This address failed: try the next, or give up.
+                    let mut rest = std::mem::take(&mut pending.rest);
+                    match self.start_connect(&mut rest, timeout) {
+                        Some(socket) => {
+                            self.pending = Some(PendingConnect { socket, rest });
+                            return if self.nonblocking { Err(Error::WouldBlock) } else { Ok(()) };
+                        }
+                        None => {
+                            self.pending = None;
+                            self.engine.connect_failed(now);
+                            return Ok(());
+                        }
+                    }
+                }
+            },
+        }
+        let Some(pending) = self.pending.take() else { return Ok(()) };
+        let stream: TcpStream = pending.socket.into();
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_nonblocking(self.nonblocking);
+        self.stream = Some(stream);
+        self.engine.connected(now);
+        Ok(())
+    }
+
+    /// Starts connecting to the next address that accepts a connect attempt.
+    fn start_connect(&self, rest: &mut Vec<SocketAddr>, timeout: Option<Duration>) -> Option<Socket> {
+        while let Some(addr) = rest.pop() {
+            let Ok(socket) = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) else {
+                continue;
+            };
+            if let Some(ka) = self.engine_tcp_keep_alive() {
+                let _ = socket.set_tcp_keepalive(&ka);
+                let _ = socket.set_keepalive(true);
+            }
+            let result = if self.nonblocking {
+                let _ = socket.set_nonblocking(true);
+                match socket.connect(&SockAddr::from(addr)) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.raw_os_error() == Some(libc_einprogress()) || e.kind() == io::ErrorKind::WouldBlock => {
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                match timeout {
+                    Some(t) => socket.connect_timeout(&SockAddr::from(addr), t.max(Duration::from_millis(1))),
+                    None => socket.connect(&SockAddr::from(addr)),
+                }
+            };
+            if result.is_ok() {
+                return Some(socket);
+            }
+        }
+        None
+    }
+
+    fn engine_tcp_keep_alive(&self) -> Option<TcpKeepalive> {
+        self.tcp_keep_alive
+            .map(|k| TcpKeepalive::new().with_time(k.idle).with_interval(k.interval).with_retries(k.count))
+    }
+}
+
+/// EINPROGRESS on the platforms std supports here (Linux and macOS differ).
+const fn libc_einprogress() -> i32 {
+    if cfg!(target_os = "linux") { 115 } else { 36 }
+}
+
+impl<'a, H: EventHandler> Deref for Client<'a, H> {
+    type Target = engine::Client<'a, Vec<u8>, H>;
+    fn deref(&self) -> &Self::Target {
+        &self.engine
+    }
+}
+
+impl<H: EventHandler> DerefMut for Client<'_, H> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.engine
+    }
+}
+
+/// A seed for Digest client nonces from the standard library's per-process randomness.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
+}
