@@ -4,10 +4,11 @@
 //! 1. formatting (`cargo fmt --check`, the workspace and the fuzz crate);
 //! 2. clippy on the workspace, all targets, default features;
 //! 3. clippy on tern-proto with no default features and with all features;
-//! 4. tests: the workspace, then tern-proto with all features;
-//! 5. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`);
-//! 6. rustdoc with warnings denied;
-//! 7. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
+//! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
+//! 5. tests: the workspace (interop tests included), then tern-proto with all features;
+//! 6. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`);
+//! 7. rustdoc with warnings denied;
+//! 8. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
 //!
 //! Each step prints its wall time and a summary table closes the run. `.ci/run` prepares a
 //! fresh machine and then runs exactly `cargo xtask ci`, README's test command.
@@ -39,7 +40,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     // Read the fuzz setting before spending minutes on the other steps.
     let fuzz_secs = if skip_fuzz { 0 } else { fuzz::smoke_secs()? };
 
-    let mut steps = Steps::new(7);
+    let mut steps = Steps::new(8);
     steps.run("fmt", || {
         cargo(&["fmt", "--all", "--", "--check"]).run()?;
         cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]).run()
@@ -53,6 +54,7 @@ pub(crate) fn main(args: &[String]) -> Result {
         }
         Ok(())
     })?;
+    steps.run("interop peers (httpbin venv)", crate::interop::setup)?;
     steps.run("test", || {
         cargo(&["test", "--workspace"]).run()?;
         cargo(&["test", "-p", "tern-proto", "--all-features"]).run()

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo xtask ci [--skip-fuzz]           every CI check (README's test command is `cargo xtask ci`)
 //! cargo xtask fuzz TARGET [--time SECS]  fuzz one target for longer
+//! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
 //! ```
 //!
 //! # Layout
@@ -16,6 +17,7 @@
 mod ci;
 mod cmd;
 mod fuzz;
+mod interop;
 mod steps;
 
 use std::process::ExitCode;
@@ -32,6 +34,7 @@ struct Subcommand {
 const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand { name: "ci", usage: ci::USAGE, about: ci::ABOUT, main: ci::main },
     Subcommand { name: "fuzz", usage: fuzz::USAGE, about: fuzz::ABOUT, main: fuzz::main },
+    Subcommand { name: "interop-setup", usage: interop::USAGE, about: interop::ABOUT, main: interop::main },
 ];
 
 fn main() -> ExitCode {
@@ -71,7 +74,7 @@ fn main() -> ExitCode {
 fn help() -> String {
     let mut text = String::from("usage: cargo xtask <subcommand> [args]\n\nsubcommands:\n");
     for s in SUBCOMMANDS {
-        text.push_str(&format!("  {:<6} {}\n         {}\n", s.name, s.about, s.usage));
+        text.push_str(&format!("  {:<13} {}\n                {}\n", s.name, s.about, s.usage));
     }
     text
 }
