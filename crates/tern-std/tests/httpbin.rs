@@ -11,8 +11,11 @@ use tern_proto::client::{ClientConfig, ClientError, Event, EventKind};
 use tern_std::{Client, Error};
 use tern_testkit::HttpBin;
 
+/// The body of the last response, as the handler collected it.
+type Body = Arc<Mutex<Vec<u8>>>;
+
 /// A client whose handler collects the body of the final response.
-fn client<'a>(config: &ClientConfig<'a>) -> (Client<'a, impl FnMut(&Event<'_>) + use<'a>>, Arc<Mutex<Vec<u8>>>) {
+fn client<'a>(config: &ClientConfig<'a>) -> (Client<'a, impl FnMut(&Event<'_>) + use<'a>>, Body) {
     let body = Arc::new(Mutex::new(Vec::new()));
     let sink = body.clone();
     let handler = move |event: &Event<'_>| match event.kind {
@@ -24,7 +27,7 @@ fn client<'a>(config: &ClientConfig<'a>) -> (Client<'a, impl FnMut(&Event<'_>) +
     (Client::with_handler(config, handler).unwrap(), body)
 }
 
-fn text(body: &Arc<Mutex<Vec<u8>>>) -> String {
+fn text(body: &Body) -> String {
     String::from_utf8(std::mem::take(&mut *body.lock().unwrap())).unwrap()
 }
 
