@@ -392,6 +392,15 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         let mut req = Request::new(method);
         req.body = if whole_body { Some(self.settings.post_field.unwrap_or_default()) } else { None };
         req.framing = self.framing_for(&method, body_len);
+        if core::mem::take(&mut self.redirect_to_get) {
+            // `set_redirection` followed a 303 (or a 301/302 of a POST): this one request is a
+            // GET, without the post field.
+            req.make_get();
+            if !whole_body {
+                req.body = None;
+                req.framing = self.framing_for(&Method::Get, body_len);
+            }
+        }
         self.error = None;
         self.follow = FollowUp::None;
         self.request_deadline = self.settings.request_timeout.map(|t| now + t);
@@ -850,7 +859,8 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         Ok(())
     }
 
-    fn check_downgrade(&self) -> Result<(), ClientError> {
+    /// Refuses to follow the stored `Location` from https to http.
+    pub(crate) fn check_downgrade(&self) -> Result<(), ClientError> {
         let store_buf = self.store_buf_of();
         let get = |tag| {
             self.store.get(store_buf, tag).and_then(|b| core::str::from_utf8(b).ok()).and_then(|s| Url::parse(s).ok())
@@ -932,7 +942,12 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                     FollowUp::None => Ok(false),
                     FollowUp::Redirect(status) => {
                         self.req.redirects += 1;
-                        self.apply_redirect(status).map(|()| true)
+                        self.apply_redirect(status).map(|to_get| {
+                            if to_get {
+                                self.req.make_get();
+                            }
+                            true
+                        })
                     }
                     FollowUp::Authenticate => Ok(true),
                 };
@@ -1112,9 +1127,10 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         Ok(())
     }
 
-    /// Follows the stored `Location` of a `status` redirect: the new URL, and the method and
-    /// body per RFC 9110 section 15.4.
-    pub(crate) fn apply_redirect(&mut self, status: StatusCode) -> Result<(), ClientError> {
+    /// Follows the stored `Location` of a `status` redirect: installs the new URL and returns
+    /// whether the request becomes a GET without body (RFC 9110 section 15.4), which the
+    /// caller applies with [`Request::make_get`].
+    pub(crate) fn apply_redirect(&mut self, status: StatusCode) -> Result<bool, ClientError> {
         let (_, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         let location = self.store.get(store_buf, Tag::Location).ok_or(ClientError::RedirectWithoutLocation(status))?;
         let n = location.len().min(tx.len());
@@ -1123,18 +1139,11 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         self.store.remove(store_buf, Tag::Location);
         self.install_url(n)?;
-        let to_get = match status.as_u16() {
+        Ok(match status.as_u16() {
             303 => self.req.method != Method::Head,
             301 | 302 => self.req.method == Method::Post,
             _ => false,
-        };
-        if to_get {
-            self.req.method = Method::Get;
-            self.req.body = Some(&[]);
-            self.req.framing = BodyFraming::None;
-            self.req.drop_content_type = true;
-        }
-        Ok(())
+        })
     }
 }
 

@@ -230,6 +230,8 @@ pub struct Client<'a, B, H = super::event::NoEvents> {
     pub(super) error: Option<ClientError>,
     /// Close and reconnect, then send the request again.
     pub(super) retry: bool,
+    /// `set_redirection` turned the next request into a GET without body.
+    pub(super) redirect_to_get: bool,
     /// The connection must not carry another request.
     pub(super) spent: bool,
     /// Connections opened, for curl's `%{num_connects}`.
@@ -279,6 +281,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             request_deadline: None,
             error: None,
             retry: false,
+            redirect_to_get: false,
             spent: false,
             connects: 0,
         };
@@ -339,6 +342,16 @@ impl<'a> Request<'a> {
             redirects: 0,
             auth_tries: 0,
         }
+    }
+}
+
+impl Request<'_> {
+    /// Turns the request into a GET without body, as a redirect asks (RFC 9110 section 15.4).
+    pub(crate) fn make_get(&mut self) {
+        self.method = Method::Get;
+        self.body = Some(&[]);
+        self.framing = BodyFraming::None;
+        self.drop_content_type = true;
     }
 }
 

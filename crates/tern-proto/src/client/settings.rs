@@ -65,6 +65,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// Sets the method of the following requests (`esp_http_client_set_method`).
     pub fn set_method(&mut self, method: Method<'a>) {
         self.settings.method = method;
+        self.redirect_to_get = false;
     }
 
     /// The method of the following requests.
@@ -172,14 +173,18 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// Follows the last redirect response by hand (`esp_http_client_set_redirection`), for
     /// clients with `disable_auto_redirect`: the URL becomes the response's resolved
     /// `Location`, and the method changes as it would automatically (303 to GET, 301 and 302
-    /// from POST to GET). The next `perform` requests it.
+    /// from POST to GET) for the next request only. The next `perform` requests it. An https
+    /// URL redirected to http is refused with [`ClientError::RedirectDowngrade`], as ESP-IDF
+    /// does.
     pub fn set_redirection(&mut self) -> Result<(), ClientError> {
         let status = self
             .resp
             .status
             .filter(|s| is_redirect(*s))
             .ok_or(ClientError::InvalidState { operation: "set_redirection" })?;
-        self.apply_redirect(status)
+        self.check_downgrade()?;
+        self.redirect_to_get = self.apply_redirect(status)?;
+        Ok(())
     }
 
     /// Status of the last response (`esp_http_client_get_status_code`).
