@@ -24,3 +24,16 @@ fn views_and_codec_state() {
     assert_eq!(size_of::<ChunkHeader>(), 19);
     assert_eq!(size_of::<Limits>(), 72);
 }
+
+#[test]
+fn client_engine_state() {
+    use tern_proto::client::{Client, ClientError, NoEvents};
+    // The engine's own state, with its buffers borrowed (`&mut [u8]` is 16 bytes of it): the
+    // receive and transmit buffers and the store are the caller's and not counted here.
+    let size = size_of::<Client<'static, &mut [u8], NoEvents>>();
+    assert_eq!(size, CLIENT_ENGINE_BYTES, "client engine state is {size} bytes");
+    assert_eq!(size_of::<ClientError>(), 32);
+}
+
+/// Pinned: a change here is a deliberate one. The budget is 512 (design brief section 7).
+const CLIENT_ENGINE_BYTES: usize = 688;

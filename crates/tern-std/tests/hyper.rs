@@ -107,10 +107,10 @@ fn post_field_arrives_with_length_and_type() {
 fn large_post_field_goes_out_whole() {
     let server = HyperServer::start();
     let url = server.url("/echo");
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let config = ClientConfig { url: Some(&url), method: Method::Post, ..ClientConfig::default() };
     let seen = Seen::default();
     let mut client = Client::with_handler(&config, seen.handler()).unwrap();
-    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     client.set_post_field(Some(&body)).unwrap();
     client.perform().unwrap();
     assert_eq!(seen.take_body(), body);
