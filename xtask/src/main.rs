@@ -4,6 +4,7 @@
 //! ```text
 //! cargo xtask ci [--skip-fuzz]           every CI check (README's test command is `cargo xtask ci`)
 //! cargo xtask fuzz TARGET [--time SECS]  fuzz one target for longer
+//! cargo xtask bench [heads|client]       benchmarks, as ratios against peers in the same run
 //! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
 //! ```
 //!
@@ -14,6 +15,7 @@
 //! `steps.rs` (named, timed steps). To add a subcommand (bench, size, interop, ...): write
 //! `src/<name>.rs` with those three items and add one line to [`SUBCOMMANDS`].
 
+mod bench;
 mod ci;
 mod cmd;
 mod fuzz;
@@ -33,6 +35,7 @@ struct Subcommand {
 /// Every subcommand, in the order `--help` lists them.
 const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand { name: "ci", usage: ci::USAGE, about: ci::ABOUT, main: ci::main },
+    Subcommand { name: "bench", usage: bench::USAGE, about: bench::ABOUT, main: bench::main },
     Subcommand { name: "fuzz", usage: fuzz::USAGE, about: fuzz::ABOUT, main: fuzz::main },
     Subcommand { name: "interop-setup", usage: interop::USAGE, about: interop::ABOUT, main: interop::main },
 ];

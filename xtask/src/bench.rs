@@ -1,0 +1,32 @@
+//! `cargo xtask bench`: every benchmark, each against its peer in the same run.
+//!
+//! - head parsing: tern-proto against bare httparse on the same bytes (criterion,
+//!   `crates/tern-proto/benches/heads.rs`);
+//! - client keep-alive requests per second: tern-std against ureq 3, same hyper server, rounds
+//!   interleaved (`crates/tern-std/benches/keepalive.rs`).
+//!
+//! Figures are ratios against the peer measured in the same run: the machines are shared and
+//! noisy, so absolute numbers mean little. `docs/benchmarks.md` records the results.
+
+use crate::cmd::{Cmd, Error, Result};
+
+/// One-line usage, for `cargo xtask --help`.
+pub(crate) const USAGE: &str = "cargo xtask bench [heads|client]";
+
+/// What `bench` does, for `cargo xtask --help`.
+pub(crate) const ABOUT: &str = "run the benchmarks (tern against httparse, ureq) and print ratios";
+
+/// Runs `cargo xtask bench`.
+pub(crate) fn main(args: &[String]) -> Result {
+    let which = args.first().map(String::as_str);
+    if args.len() > 1 || !matches!(which, None | Some("heads" | "client")) {
+        return Err(Error::new(format!("unexpected arguments {args:?}; usage: {USAGE}")));
+    }
+    if matches!(which, None | Some("heads")) {
+        Cmd::cargo().args(["bench", "-p", "tern-proto", "--bench", "heads"]).run()?;
+    }
+    if matches!(which, None | Some("client")) {
+        Cmd::cargo().args(["bench", "-p", "tern-std", "--bench", "keepalive"]).run()?;
+    }
+    Ok(())
+}
