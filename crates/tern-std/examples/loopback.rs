@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run -p tern-std --example loopback
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used)] // example code
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // example code
 
 use tern_proto::Method;
 use tern_proto::client::{ClientConfig, Event, EventKind};
@@ -17,7 +17,9 @@ fn main() -> Result<(), tern_std::Error> {
 
     let config = ClientConfig { url: Some(&url), ..ClientConfig::default() };
     let handler = |event: &Event<'_>| match event.kind {
-        EventKind::OnData(data) => println!("  {:?} {:?}: {:?}", event.state, event.kind.id(), String::from_utf8_lossy(data)),
+        EventKind::OnData(data) => {
+            println!("  {:?} {:?}: {:?}", event.state, event.kind.id(), String::from_utf8_lossy(data))
+        }
         EventKind::OnHeader { name, value } => {
             println!("  {:?} {:?}: {name}: {}", event.state, event.kind.id(), String::from_utf8_lossy(value))
         }
