@@ -21,11 +21,7 @@ fn serve(listener: TcpListener) {
             let Ok(mut stream) = stream else { return };
             let mut buf = [0u8; 4096];
             let mut filled = 0;
-            loop {
-                let Ok(n) = stream.read(&mut buf[filled..]) else { break };
-                if n == 0 {
-                    break;
-                }
+            while let Ok(n @ 1..) = stream.read(&mut buf[filled..]) {
                 filled += n;
                 while let Some(end) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
                     if stream.write_all(RESPONSE).is_err() {
