@@ -388,6 +388,11 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         if !matches!(self.op, Op::Idle) {
             return Err(ClientError::InvalidState { operation: if op == Op::Perform { "perform" } else { "open" } });
         }
+        if matches!(self.conn, Conn::Open { .. }) && !self.exchange_clean() {
+            // The last exchange was left half-way (a body not read to its end, a streamed
+            // request never finished): its bytes are still on the wire.
+            self.spent = true;
+        }
         let method = self.settings.method;
         let mut req = Request::new(method);
         req.body = if whole_body { Some(self.settings.post_field.unwrap_or_default()) } else { None };
@@ -412,6 +417,22 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         self.start_exchange()?;
         self.op = op;
         Ok(())
+    }
+
+    /// Whether the last exchange left nothing of itself on the connection: it completed, or
+    /// its response body is already wholly in the receive buffer with nothing after it.
+    fn exchange_clean(&self) -> bool {
+        let resp = &self.resp;
+        let buffered = resp.end.saturating_sub(resp.pos) as u64;
+        match self.phase {
+            Phase::Idle | Phase::Complete => true,
+            Phase::RecvBody if resp.keep_alive && !self.req.body_skipped => match resp.kind {
+                BodyKind::None => buffered == 0,
+                BodyKind::Length(_) => resp.remaining == buffered,
+                BodyKind::Chunked | BodyKind::CloseDelimited => false,
+            },
+            _ => false,
+        }
     }
 
     /// Framing per ESP-IDF: Content-Length when there is a body or the method usually has
