@@ -778,11 +778,13 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         resp.first_delivery = true;
         let connection = head.headers.get_all("connection");
         resp.keep_alive = keep_alive(head.version, connection);
-        if self
-            .store
-            .header(store_buf, "Connection")
-            .is_some_and(|v| list_elements(v).any(|t| eq_ignore_case(t, b"close")))
-        {
+        // A request that said `Connection: close` (ours with keep-alive off, or the caller's)
+        // ends the connection whatever the response says.
+        let asked_close = match self.store.header(store_buf, "Connection") {
+            Some(v) => list_elements(v).any(|t| eq_ignore_case(t, b"close")),
+            None => !self.settings.keep_alive,
+        };
+        if asked_close {
             resp.keep_alive = false;
         }
 

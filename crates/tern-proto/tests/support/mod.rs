@@ -35,6 +35,8 @@ pub struct Conn {
     /// After the replies: close (EOF) or stay silent (the client then waits until its
     /// deadline).
     pub close_after: bool,
+    /// After the replies: the connection is reset (a read fails with a transport error).
+    pub reset_after: bool,
 }
 
 impl Conn {
@@ -67,6 +69,11 @@ impl Conn {
     /// Closes after the replies.
     pub fn then_close(mut self) -> Conn {
         self.close_after = true;
+        self
+    }
+    /// Resets after the replies.
+    pub fn then_reset(mut self) -> Conn {
+        self.reset_after = true;
         self
     }
 }
@@ -163,7 +170,7 @@ impl Peer {
 
     /// As `run`, calling `each` with the client after every step (for state checks). The
     /// steps are "connect" (the client asked to connect; before the answer), "connected",
-    /// "connect_failed", "transmitted", "received", "eof" and "closed".
+    /// "connect_failed", "transmitted", "received", "eof", "reset" and "closed".
     pub fn run_with<B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler>(
         &mut self,
         client: &mut Client<'_, B, H>,
@@ -213,6 +220,9 @@ impl Peer {
                         if all_sent && cur.conn.close_after {
                             client.received(0, now);
                             step = "eof";
+                        } else if all_sent && cur.conn.reset_after {
+                            client.transport_failed(now);
+                            step = "reset";
                         } else {
                             // Nothing to read: time passes.
                             self.now = Instant::from_millis(self.now.as_millis() + self.idle_step);
