@@ -419,6 +419,14 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         Ok(())
     }
 
+    /// Starts the per-operation timeout for a wait about to begin, unless one is running (a
+    /// streamed `write`, `read` or `flush_response` starts without one).
+    fn arm_deadline(&mut self, now: Instant) {
+        if self.deadline.is_none() {
+            self.deadline = Some(now + self.settings.timeout);
+        }
+    }
+
     /// Whether the last exchange left nothing of itself on the connection: it completed, or
     /// its response body is already wholly in the receive buffer with nothing after it.
     fn exchange_clean(&self) -> bool {
@@ -562,14 +570,14 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                 Next::Done(Err(ClientError::InvalidState { operation: "poll" }))
             }
             Phase::SendHead(line) => self.step_send_head(line, now),
-            Phase::SendBody => self.step_send_body(),
+            Phase::SendBody => self.step_send_body(now),
             Phase::Continue | Phase::RecvHead => {
                 if self.req.out_pos < self.req.out_end {
                     return Next::Transmit;
                 }
                 self.step_recv_head(now)
             }
-            Phase::RecvBody => self.step_recv_body(),
+            Phase::RecvBody => self.step_recv_body(now),
             Phase::Complete => self.step_complete(now),
         }
     }
@@ -641,9 +649,10 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
     }
 
-    fn step_send_body(&mut self) -> Next {
+    fn step_send_body(&mut self, now: Instant) -> Next {
         let req = &mut self.req;
         if req.out_pos < req.out_end || req.body.is_some_and(|b| req.body_pos < b.len()) {
+            self.arm_deadline(now);
             return Next::Transmit;
         }
         if req.body.is_none() {
@@ -664,6 +673,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                     req.out_pos = 0;
                     req.out_end = 0;
                     put(tx, &mut req.out_end, b"0\r\n\r\n");
+                    self.arm_deadline(now);
                     return Next::Transmit;
                 }
                 BodyFraming::Length(declared) if req.written != declared => {
@@ -896,7 +906,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
     }
 
-    fn step_recv_body(&mut self) -> Next {
+    fn step_recv_body(&mut self, now: Instant) -> Next {
         if self.op == Op::Read && self.resp.data.0 < self.resp.data.1 {
             self.op = Op::Idle;
             self.deadline = None;
@@ -925,6 +935,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                     self.resp.first_delivery = false;
                     self.state = State::ResOnDataStart;
                 }
+                self.arm_deadline(now);
                 Next::Receive
             }
             Ok(BodyStep::End) => {

@@ -99,6 +99,8 @@ pub struct Peer {
     pub closes: usize,
     /// Transmit actions served.
     pub transmits: usize,
+    /// Bytes taken by each transmit, with the connection's index.
+    pub writes: Vec<(usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -207,6 +209,7 @@ impl Peer {
                         n += take;
                     }
                     assert!(n > 0, "an empty transmit");
+                    self.writes.push((self.sent.len() - 1, n));
                     client.transmitted(n, now);
                     self.release_replies();
                     step = "transmitted";
