@@ -687,7 +687,8 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         self.state = State::ReqCompleteData;
         self.phase = Phase::RecvHead;
-        self.resp.end = 0;
+        // `resp.end` stays: after `100 Continue` (or a wait for it that timed out), bytes
+        // already received belong to the response.
         Next::Continue
     }
 

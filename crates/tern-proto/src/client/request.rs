@@ -66,13 +66,16 @@ impl HeadPlan<'_> {
         self.store.headers(self.store_buf).nth(usize::from(n))
     }
 
-    /// Whether a stored header is written as is. Framing fields are ours to write, and an
-    /// `Authorization` the caller set wins over computed credentials only when there are none.
-    fn writes_stored(&self, name: &str) -> bool {
+    /// Whether a stored header is written as is. Framing fields are ours to write, an
+    /// `Authorization` the caller set wins over computed credentials only when there are none,
+    /// and `Expect: 100-continue` goes only with content (RFC 9110 section 10.1.1).
+    fn writes_stored(&self, name: &str, value: &[u8]) -> bool {
+        let no_content = matches!(self.framing, BodyFraming::None | BodyFraming::Length(0));
         !(name.eq_ignore_ascii_case("content-length")
             || name.eq_ignore_ascii_case("transfer-encoding")
             || (self.drop_content_type && name.eq_ignore_ascii_case("content-type"))
-            || (!matches!(self.auth, AuthPlan::None) && name.eq_ignore_ascii_case("authorization")))
+            || (!matches!(self.auth, AuthPlan::None) && name.eq_ignore_ascii_case("authorization"))
+            || (no_content && name.eq_ignore_ascii_case("expect") && value.eq_ignore_ascii_case(b"100-continue")))
     }
 
     fn credentials(&self) -> (&[u8], &[u8]) {
@@ -103,7 +106,7 @@ impl HeadPlan<'_> {
         match line {
             Line::Request => Some(self.method.as_str().len() + 1 + self.target.len() + 11),
             Line::Header(n) => match self.stored_header(n) {
-                Some((name, value)) if self.writes_stored(name) => Some(name.len() + 2 + value.len() + 2),
+                Some((name, value)) if self.writes_stored(name, value) => Some(name.len() + 2 + value.len() + 2),
                 _ => None,
             },
             Line::Authorization => match self.auth {
