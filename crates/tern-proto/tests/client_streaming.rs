@@ -317,3 +317,17 @@ fn close_in_the_middle_of_a_body_closes_and_the_next_request_reconnects() {
     assert_eq!(status(&client), 200);
     assert_eq!(peer.connects, 2);
 }
+
+#[test]
+fn a_caller_transfer_encoding_makes_a_sized_stream_chunked() {
+    let (mut client, _log) = post_client("http://example.test/up");
+    client.set_header("Transfer-Encoding", "chunked").unwrap();
+    let mut peer = Peer::new([Conn::answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]);
+    open(&mut peer, &mut client, Some(5));
+    write_all(&mut peer, &mut client, b"hello");
+    fetch(&mut peer, &mut client);
+    let req = &peer.requests(0)[0];
+    assert_eq!(req.header("Transfer-Encoding"), Some("chunked"));
+    assert_eq!(req.header("Content-Length"), None);
+    assert_eq!(req.raw_body, b"5\r\nhello\r\n0\r\n\r\n");
+}

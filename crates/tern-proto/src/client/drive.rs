@@ -396,14 +396,14 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         let method = self.settings.method;
         let mut req = Request::new(method);
         req.body = if whole_body { Some(self.settings.post_field.unwrap_or_default()) } else { None };
-        req.framing = self.framing_for(&method, body_len);
+        req.framing = self.framing_for(&method, body_len, !whole_body);
         if core::mem::take(&mut self.redirect_to_get) {
             // `set_redirection` followed a 303 (or a 301/302 of a POST): this one request is a
             // GET, without the post field.
             req.make_get();
             if !whole_body {
                 req.body = None;
-                req.framing = self.framing_for(&Method::Get, body_len);
+                req.framing = self.framing_for(&Method::Get, body_len, true);
             }
         }
         self.error = None;
@@ -444,9 +444,12 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     }
 
     /// Framing per ESP-IDF: Content-Length when there is a body or the method usually has
-    /// one; chunked for an unknown length or when the caller set `Transfer-Encoding: chunked`.
-    fn framing_for(&self, method: &Method<'_>, body_len: Option<u64>) -> BodyFraming {
-        let wants_chunked = self.get_header("Transfer-Encoding").is_some_and(|v| eq_ignore_case(v, b"chunked"));
+    /// one; chunked for an unknown length, or for a `streamed` body (written with `write`,
+    /// which frames chunks) when the caller set `Transfer-Encoding: chunked`. A whole body
+    /// (`perform`) is sent as it is, so it always has a Content-Length.
+    fn framing_for(&self, method: &Method<'_>, body_len: Option<u64>, streamed: bool) -> BodyFraming {
+        let wants_chunked =
+            streamed && self.get_header("Transfer-Encoding").is_some_and(|v| eq_ignore_case(v, b"chunked"));
         match body_len {
             None => BodyFraming::Chunked,
             Some(_) if wants_chunked => BodyFraming::Chunked,
