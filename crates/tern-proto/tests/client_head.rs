@@ -46,7 +46,8 @@ fn host_path_query_config_and_ipv6_hosts() {
 
 #[test]
 fn framing_per_method() {
-    let cases: [(Method<'static>, Option<&'static [u8]>, Option<&str>); 7] = [
+    type Case = (Method<'static>, Option<&'static [u8]>, Option<&'static str>);
+    let cases: [Case; 7] = [
         (Method::Get, None, None),
         (Method::Head, None, None),
         (Method::Delete, None, None),
