@@ -8,7 +8,7 @@ use super::event::{EventHandler, EventKind};
 use super::request::{self, AuthPlan, BodyFraming, HeadPlan, Line};
 use super::settings::{is_redirect, response_fields};
 use super::state::State;
-use super::store::Tag;
+use super::store::{Key, Tag};
 use super::url::{self, Url};
 use crate::body::{BodyKind, response_body};
 use crate::chunked::{ChunkHeader, ChunkedDecoder, Decoded};
@@ -1118,19 +1118,16 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             }
             None => None,
         };
-        let store_before = self.store;
-        let result = Self::store_url(
+        // Checked to fit before anything changes (restoring the record count after a
+        // half-made change would not restore the bytes it moved).
+        Self::store_url(
             &mut self.store,
             store_buf,
             cross_origin,
             url_bytes,
             host,
             creds.map(|(u, p)| (decoded_user.get(..u).unwrap_or_default(), decoded_pass.get(..p).unwrap_or_default())),
-        );
-        if let Err(e) = result {
-            self.store = store_before;
-            return Err(e);
-        }
+        )?;
         if cross_origin {
             self.digest = None;
         }
@@ -1150,6 +1147,25 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         host: &[u8],
         creds: Option<(&[u8], &[u8])>,
     ) -> Result<(), ClientError> {
+        // All or nothing: a change that does not fit must leave the old URL, Host and
+        // credentials as they were.
+        let dropped = [
+            Key::Tag(Tag::Username),
+            Key::Tag(Tag::Password),
+            Key::Tag(Tag::DigestRealm),
+            Key::Tag(Tag::DigestNonce),
+            Key::Tag(Tag::DigestOpaque),
+            Key::Header("Authorization"),
+        ];
+        let (user_len, pass_len) = creds.map_or((0, 0), |(u, p)| (u.len(), p.len()));
+        let puts = [
+            (Key::Tag(Tag::Url), url.len()),
+            (Key::Header("Host"), 5 + host.len()),
+            (Key::Tag(Tag::Username), user_len),
+            (Key::Tag(Tag::Password), pass_len),
+        ];
+        let puts = puts.get(..if creds.is_some() { 4 } else { 2 }).unwrap_or_default();
+        store.check_changes(store_buf, if drop_credentials { &dropped } else { &[] }, puts)?;
         if drop_credentials {
             for tag in [Tag::Username, Tag::Password, Tag::DigestRealm, Tag::DigestNonce, Tag::DigestOpaque] {
                 store.remove(store_buf, tag);

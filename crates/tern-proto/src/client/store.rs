@@ -32,6 +32,15 @@ pub(crate) enum Tag {
 /// Bytes of a record's tag and length.
 const RECORD_HEAD: usize = 3;
 
+/// A record named for [`Store::check_changes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key<'n> {
+    /// The record with this tag.
+    Tag(Tag),
+    /// The header of this name.
+    Header(&'n str),
+}
+
 /// The store ran out of room: `needed` more bytes than are free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoreFull {
@@ -107,6 +116,38 @@ impl Store {
     pub(crate) fn set_header(&mut self, buf: &mut [u8], name: &str, value: &[u8]) -> Result<(), StoreFull> {
         let found = self.find(buf, |t, bytes| t == Tag::Header as u8 && header_named(bytes, name));
         self.put(buf, found, Tag::Header, &[name.as_bytes(), b":", value])
+    }
+
+    /// Checks, without changing anything, that removing `removals` and then setting each of
+    /// `puts` (a key and its new length in bytes: `name:value` for a header) one after the
+    /// other would succeed, so that a caller can make several changes all or none.
+    pub(crate) fn check_changes(
+        &self,
+        buf: &[u8],
+        removals: &[Key<'_>],
+        puts: &[(Key<'_>, usize)],
+    ) -> Result<(), StoreFull> {
+        let size_of = |key: &Key<'_>| {
+            let found = match *key {
+                Key::Tag(tag) => self.find(buf, |t, _| t == tag as u8),
+                Key::Header(name) => self.find(buf, |t, bytes| t == Tag::Header as u8 && header_named(bytes, name)),
+            };
+            found.map_or(0, |f| RECORD_HEAD + f.len)
+        };
+        let mut used = self.used;
+        for key in removals {
+            used = used.saturating_sub(size_of(key));
+        }
+        for (key, len) in puts {
+            let old = if removals.contains(key) { 0 } else { size_of(key) };
+            let new = RECORD_HEAD + len;
+            let available = buf.len().saturating_sub(used) + old;
+            if u16::try_from(*len).is_err() || new > available {
+                return Err(StoreFull { needed: new, available });
+            }
+            used = used - old + new;
+        }
+        Ok(())
     }
 
     /// Removes the record with this tag; true if there was one.
@@ -192,6 +233,24 @@ mod tests {
         store.clear_headers(&mut buf);
         assert_eq!(store.headers(&buf).count(), 0);
         assert_eq!(store.get(&buf, Tag::Url), Some(&b"http://a/x"[..]));
+    }
+
+    #[test]
+    fn check_changes_follows_the_order_of_the_puts() {
+        let mut buf = [0u8; 32];
+        let mut store = Store::default();
+        store.set(&mut buf, Tag::Url, &[b"0123456789"]).unwrap(); // 13 bytes
+        store.set_header(&mut buf, "Host", b"0123456789").unwrap(); // 18 bytes, 1 free
+        // The URL grows by 5 before the Host header shrinks by 5: the first put does not fit.
+        let puts = [(Key::Tag(Tag::Url), 15), (Key::Header("Host"), 10)];
+        assert_eq!(store.check_changes(&buf, &[], &puts), Err(StoreFull { needed: 18, available: 14 }));
+        let puts = [(Key::Header("Host"), 10), (Key::Tag(Tag::Url), 15)];
+        assert_eq!(store.check_changes(&buf, &[], &puts), Ok(()));
+        // A removal frees its room, and a put of a removed key replaces nothing.
+        let puts = [(Key::Tag(Tag::Url), 26)];
+        assert!(store.check_changes(&buf, &[], &puts).is_err());
+        assert_eq!(store.check_changes(&buf, &[Key::Header("host")], &puts), Ok(()));
+        assert!(store.check_changes(&buf, &[], &[(Key::Tag(Tag::Username), 70_000)]).is_err());
     }
 
     #[test]
