@@ -226,3 +226,21 @@ fn four_bytes_at_a_time_post_and_chunked_response() {
     assert_eq!(reqs.len(), 2);
     assert!(reqs.iter().all(|r| r.body == body));
 }
+
+#[test]
+fn a_url_almost_as_long_as_buffer_size_tx_is_usable() {
+    // Long signed URLs: the request line may take nearly the whole transmit buffer.
+    let path: &'static str = Box::leak(format!("/bucket/object?X-Signature={}", "s".repeat(400)).into_boxed_str());
+    let url: &'static str = Box::leak(format!("http://storage.example.test{path}").into_boxed_str());
+    let (mut client, _log) = client_for(url);
+    assert_eq!(client.url_str(), url);
+    let redirect = format!("HTTP/1.1 302 Found\r\nLocation: {path}&again=1\r\nContent-Length: 0\r\n\r\n");
+    let mut peer = Peer::new([Conn::answers(&[OK, redirect.as_bytes(), OK])]);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(peer.requests(0)[0].line(), format!("GET {path} HTTP/1.1"));
+    client.set_url("/short").unwrap();
+    client.set_url(url).unwrap();
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 200);
+    assert_eq!(peer.requests(0)[2].line(), format!("GET {path}&again=1 HTTP/1.1"));
+}

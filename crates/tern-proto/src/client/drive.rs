@@ -1099,9 +1099,9 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             .and_then(|s| Url::parse(s).ok());
         let same_origin = old.is_some_and(|old| old.same_origin(&new));
         let cross_origin = old.is_some() && !same_origin;
+        // The normalized URL is written straight into the store, so a URL may take (almost)
+        // the whole transmit buffer, as its request line may.
         let normal = Url { userinfo: None, path: if new.path.is_empty() { "/" } else { new.path }, ..new };
-        let url_len = normal.write(scratch).map_err(ClientError::Url)?;
-        let (url_bytes, scratch) = scratch.split_at_mut(url_len);
         let host_len = normal.write_host_header(scratch).map_err(ClientError::Url)?;
         let host = scratch.get(..host_len).unwrap_or_default();
         let mut decoded_user = [0u8; 128];
@@ -1124,7 +1124,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             &mut self.store,
             store_buf,
             cross_origin,
-            url_bytes,
+            &normal,
             host,
             creds.map(|(u, p)| (decoded_user.get(..u).unwrap_or_default(), decoded_pass.get(..p).unwrap_or_default())),
         )?;
@@ -1143,7 +1143,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         store: &mut super::store::Store,
         store_buf: &mut [u8],
         drop_credentials: bool,
-        url: &[u8],
+        url: &Url<'_>,
         host: &[u8],
         creds: Option<(&[u8], &[u8])>,
     ) -> Result<(), ClientError> {
@@ -1159,7 +1159,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         ];
         let (user_len, pass_len) = creds.map_or((0, 0), |(u, p)| (u.len(), p.len()));
         let puts = [
-            (Key::Tag(Tag::Url), url.len()),
+            (Key::Tag(Tag::Url), url.buffer_len()),
             (Key::Header("Host"), 5 + host.len()),
             (Key::Tag(Tag::Username), user_len),
             (Key::Tag(Tag::Password), pass_len),
@@ -1172,7 +1172,10 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             }
             store.remove_header(store_buf, "Authorization");
         }
-        store.set(store_buf, Tag::Url, &[url])?;
+        store.set_with(store_buf, Tag::Url, url.buffer_len(), |dst| {
+            // Exactly `buffer_len` bytes: the write cannot fail.
+            let _ = url.write(dst);
+        })?;
         store.set_header(store_buf, "Host", host)?;
         if let Some((user, pass)) = creds {
             store.set(store_buf, Tag::Username, &[user])?;

@@ -175,8 +175,40 @@ impl Store {
         true
     }
 
+    /// Sets the record with this tag to `len` bytes that `fill` writes (in place of an old
+    /// one), for a value that is written rather than copied.
+    pub(crate) fn set_with(
+        &mut self,
+        buf: &mut [u8],
+        tag: Tag,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), StoreFull> {
+        let found = self.find(buf, |t, _| t == tag as u8);
+        fill(self.reserve(buf, found, tag, len)?);
+        Ok(())
+    }
+
     fn put(&mut self, buf: &mut [u8], old: Option<Found>, tag: Tag, parts: &[&[u8]]) -> Result<(), StoreFull> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut dst = self.reserve(buf, old, tag, len)?;
+        for piece in parts {
+            let (head, rest) = dst.split_at_mut(piece.len().min(dst.len()));
+            head.copy_from_slice(piece.get(..head.len()).unwrap_or_default());
+            dst = rest;
+        }
+        Ok(())
+    }
+
+    /// Makes room for a record of `len` bytes in place of `old` (or at the end), writes its
+    /// tag and length, and returns its bytes to fill.
+    fn reserve<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+        old: Option<Found>,
+        tag: Tag,
+        len: usize,
+    ) -> Result<&'b mut [u8], StoreFull> {
         let old_total = old.map_or(0, |f| RECORD_HEAD + f.len);
         let available = buf.len().saturating_sub(self.used) + old_total;
         let len16 = u16::try_from(len).map_err(|_| StoreFull { needed: RECORD_HEAD + len, available })?;
@@ -189,14 +221,11 @@ impl Store {
         let new_total = RECORD_HEAD + len;
         buf.copy_within(tail_from..self.used, at + new_total);
         self.used = self.used - old_total + new_total;
-        let mut pos = at;
-        for piece in [&[tag as u8][..], &len16.to_le_bytes()].into_iter().chain(parts.iter().copied()) {
-            if let Some(dst) = buf.get_mut(pos..pos + piece.len()) {
-                dst.copy_from_slice(piece);
-            }
-            pos += piece.len();
+        let [lo, hi] = len16.to_le_bytes();
+        if let Some(head) = buf.get_mut(at..at + RECORD_HEAD) {
+            head.copy_from_slice(&[tag as u8, lo, hi]);
         }
-        Ok(())
+        Ok(buf.get_mut(at + RECORD_HEAD..at + new_total).unwrap_or_default())
     }
 }
 
