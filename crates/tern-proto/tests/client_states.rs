@@ -287,3 +287,23 @@ fn failed_connect_returns_to_init_and_the_next_perform_connects_again() {
     assert_eq!(peer.connects, 2);
     assert_eq!(client.connects(), 1);
 }
+
+#[test]
+fn streaming_reuse_goes_back_to_connected_before_the_next_head() {
+    let (mut client, log) = client_for("http://example.test/s");
+    let r: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    let mut peer = Peer::new([Conn::answers(&[r, r])]).with_io_size(8);
+    client.open(Some(0), peer.now).unwrap();
+    peer.run(&mut client).unwrap();
+    client.fetch_headers().unwrap();
+    peer.run(&mut client).unwrap();
+    assert_eq!(read_all(&mut peer, &mut client).unwrap(), b"hello");
+    assert_eq!(client.state(), ResOnDataStart);
+    log.take();
+    // RES_ON_DATA_START -> CONNECTED (keep-alive reuse) -> REQ_COMPLETE_HEADER.
+    client.open(Some(0), peer.now).unwrap();
+    let (result, trace) = traced(&mut peer, &mut client, &log);
+    assert_eq!(result.unwrap(), Done::HeadersSent);
+    assert_eq!(trace, [Connected, ReqCompleteHeader]);
+    assert_eq!(peer.connects, 1);
+}

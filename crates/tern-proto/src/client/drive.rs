@@ -393,6 +393,11 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             // request never finished): its bytes are still on the wire.
             self.spent = true;
         }
+        if matches!(self.conn, Conn::Open { .. }) && !self.spent {
+            // Reusing the connection: back to the parked state, as `perform` leaves it (the
+            // streaming flow ends in RES_ON_DATA_START).
+            self.state = State::Connected;
+        }
         let method = self.settings.method;
         let mut req = Request::new(method);
         req.body = if whole_body { Some(self.settings.post_field.unwrap_or_default()) } else { None };
