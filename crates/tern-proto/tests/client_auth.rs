@@ -375,3 +375,27 @@ fn new_username_starts_a_new_digest_exchange() {
     let p = verify_digest(&reqs[3], "GET", "Hakuna");
     assert_eq!((p["username"].as_str(), p["nc"].as_str()), ("Simba", "00000001"));
 }
+
+#[test]
+fn a_challenge_offering_only_auth_int_is_not_answered() {
+    let (mut client, _log) = client(&with_credentials("http://example.test/"));
+    let challenge = unauthorized("Digest realm=\"r\", qop=\"auth-int\", nonce=\"n\"");
+    let mut peer = Peer::new([Conn::answers(&[&challenge, OK])]);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 401);
+    assert_eq!(peer.requests(0).len(), 1);
+}
+
+#[test]
+fn endless_stale_nonces_stop_at_max_authorization_retries() {
+    let config = ClientConfig { max_authorization_retries: 3, ..with_credentials("http://example.test/") };
+    let (mut client, _log) = client(&config);
+    let stale: Vec<Vec<u8>> = (0..10)
+        .map(|i| unauthorized(&format!("Digest realm=\"r\", qop=\"auth\", nonce=\"n{i}\", stale=true")))
+        .collect();
+    let refs: Vec<&[u8]> = stale.iter().map(|r| r.as_slice()).collect();
+    let mut peer = Peer::new([Conn::answers(&refs)]);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 401);
+    assert_eq!(peer.requests(0).len(), 4, "the first request and three answers");
+}

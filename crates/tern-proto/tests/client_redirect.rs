@@ -361,3 +361,35 @@ fn unusable_location_fails() {
     let mut peer = Peer::new([Conn::answer(&redirect(302, "ftp://example.test/file"))]);
     assert!(matches!(perform(&mut peer, &mut client), Err(ClientError::BadLocation(_))));
 }
+
+#[test]
+fn a_close_delimited_redirect_body_is_drained_then_followed_on_a_new_connection() {
+    let (mut client, log) = client_for("http://example.test/a");
+    let mut peer =
+        Peer::new([Conn::answer_and_close(b"HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\nmoved to /b"), Conn::answer(OK)]);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 200);
+    assert_eq!(data_of(&log.take()), b"moved to /bok");
+    assert_eq!(peer.requests(1)[0].line(), "GET /b HTTP/1.1");
+}
+
+#[test]
+fn the_fragment_of_a_location_is_not_sent() {
+    let (mut client, _log) = client_for("http://example.test/a");
+    let mut peer = Peer::new([Conn::answers(&[&redirect(302, "/b?q=1#section"), OK])]);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(peer.requests(0)[1].line(), "GET /b?q=1 HTTP/1.1");
+}
+
+#[test]
+fn a_redirect_in_a_chunked_response_is_drained_and_followed() {
+    let (mut client, log) = client_for("http://example.test/a");
+    let mut peer = Peer::new([Conn::answers(&[
+        b"HTTP/1.1 301 Moved\r\nLocation: /b\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ngone\r\n0\r\n\r\n",
+        OK,
+    ])])
+    .with_io_size(3);
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(data_of(&log.take()), b"goneok");
+    assert_eq!(peer.connects, 1);
+}
