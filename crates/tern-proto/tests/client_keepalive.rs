@@ -198,3 +198,17 @@ fn the_retry_also_follows_redirects_and_stays_one_per_perform() {
     assert_eq!(result, Err(ClientError::ConnectionClosed(Stage::ReceiveHead)));
     assert_eq!(client.connects(), 2);
 }
+
+#[test]
+fn a_reused_connection_that_fails_on_write_is_retried_for_get() {
+    let (mut client, log) = client_for("http://example.test/");
+    let first_len = 64; // the first request's head is shorter than this
+    let mut peer = Peer::new([Conn::answer(OK).break_writes_at(first_len), Conn::answer(OK)]);
+    perform(&mut peer, &mut client).unwrap();
+    assert!(peer.sent[0].len() < first_len);
+    log.take();
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 200);
+    assert!(!log.take().iter().any(|(id, _, _)| *id == EventId::Error));
+    assert_eq!(client.connects(), 2);
+}

@@ -307,3 +307,40 @@ fn streaming_reuse_goes_back_to_connected_before_the_next_head() {
     assert_eq!(trace, [Connected, ReqCompleteHeader]);
     assert_eq!(peer.connects, 1);
 }
+
+#[test]
+fn errors_from_each_sending_state_return_to_init() {
+    use support::Ev;
+    // CONNECTED -> ERROR: the head cannot be written.
+    let (mut client, log) = client_for("http://example.test/a");
+    let mut peer = Peer::new([Conn::answer(&ok_response()).break_writes_at(10)]);
+    client.perform(peer.now).unwrap();
+    let (result, trace) = traced(&mut peer, &mut client, &log);
+    assert_eq!(result, Err(ClientError::Transport(Stage::Send)));
+    assert_eq!(trace, [Init, Connecting, Connected, Init]);
+    let events = log.take();
+    let tail: Vec<_> = events.iter().rev().take(2).rev().map(|(id, s, e)| (*id, *s, e.clone())).collect();
+    assert_eq!(
+        tail,
+        [
+            (EventId::Error, Connected, Ev::Error(ClientError::Transport(Stage::Send))),
+            (EventId::Disconnected, Init, Ev::Disconnected)
+        ]
+    );
+    assert_eq!(ClientError::Transport(Stage::Send).esp_err(), 0x7003);
+
+    // REQ_COMPLETE_HEADER -> ERROR: the head went out, the body cannot be written.
+    static BIG: [u8; 1500] = [b'x'; 1500];
+    let config = ClientConfig { url: Some("http://example.test/up"), method: Method::Post, ..ClientConfig::default() };
+    let (mut client, log) = support::client(&config);
+    client.set_post_field(Some(&BIG)).unwrap();
+    let mut peer = Peer::new([Conn::answer(&ok_response()).break_writes_at(300)]);
+    client.perform(peer.now).unwrap();
+    let (result, trace) = traced(&mut peer, &mut client, &log);
+    assert_eq!(result, Err(ClientError::Transport(Stage::Send)));
+    assert_eq!(trace, [Init, Connecting, Connected, ReqCompleteHeader, Init]);
+
+    // The same client goes on.
+    let mut peer = Peer::new([Conn::answer(&ok_response())]);
+    assert_eq!(support::perform(&mut peer, &mut client).unwrap(), Done::Finished);
+}

@@ -37,6 +37,8 @@ pub struct Conn {
     pub close_after: bool,
     /// After the replies: the connection is reset (a read fails with a transport error).
     pub reset_after: bool,
+    /// Writes fail (a transport error) once the client sent this many bytes.
+    pub break_writes_at: Option<usize>,
 }
 
 impl Conn {
@@ -69,6 +71,11 @@ impl Conn {
     /// Closes after the replies.
     pub fn then_close(mut self) -> Conn {
         self.close_after = true;
+        self
+    }
+    /// Fails writes once `n` bytes went out.
+    pub fn break_writes_at(mut self, n: usize) -> Conn {
+        self.break_writes_at = Some(n);
         self
     }
     /// Resets after the replies.
@@ -196,12 +203,25 @@ impl Peer {
                         step = "connect_failed";
                     }
                 }
+                Action::Transmit(_)
+                    if self
+                        .current
+                        .as_ref()
+                        .and_then(|c| c.conn.break_writes_at)
+                        .is_some_and(|at| self.sent.last().is_some_and(|s| s.len() >= at)) =>
+                {
+                    client.transport_failed(now);
+                    step = "reset";
+                }
                 Action::Transmit(parts) => {
                     self.transmits += 1;
                     let mut budget = if self.io_size == 0 { usize::MAX } else { self.io_size };
                     let mut n = 0;
                     let out = self.sent.last_mut().expect("transmit without a connection");
                     assert!(self.current.is_some(), "transmit on a closed connection");
+                    if let Some(at) = self.current.as_ref().and_then(|c| c.conn.break_writes_at) {
+                        budget = budget.min(at - out.len());
+                    }
                     for part in parts {
                         let take = part.len().min(budget);
                         out.extend_from_slice(&part[..take]);
