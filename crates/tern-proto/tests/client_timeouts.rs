@@ -217,3 +217,49 @@ fn flush_response_times_out_on_a_silent_body() {
     assert_eq!(peer.run(&mut client), Err(ClientError::Timeout(Stage::ReceiveBody)));
     assert_eq!(peer.now, Instant::from_millis(105_000));
 }
+
+#[test]
+fn between_streamed_operations_nothing_times_out_until_the_next_call() {
+    let config = ClientConfig {
+        url: Some("http://example.test/"),
+        request_timeout: Some(Duration::from_millis(10_000)),
+        ..ClientConfig::default()
+    };
+    let (mut client, log) = client(&config);
+    let r: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+    let mut peer = Peer::new([Conn::answers(&[r, r])]);
+    client.open(Some(0), peer.now).unwrap();
+    peer.run(&mut client).unwrap();
+    client.fetch_headers().unwrap();
+    peer.run(&mut client).unwrap();
+    assert_eq!(support::read_all(&mut peer, &mut client).unwrap(), b"abc");
+    // Idle: the adapter has nothing to wait for, and a stray handle_timeout does nothing.
+    assert_eq!(client.deadline(), None);
+    client.handle_timeout(Instant::from_millis(50_000));
+    assert!(!log.take().iter().any(|(id, _, _)| *id == EventId::Error));
+    assert_eq!(client.state(), State::ResOnDataStart);
+    // The connection is still there for the next request.
+    peer.now = Instant::from_millis(60_000);
+    client.open(Some(0), peer.now).unwrap();
+    peer.run(&mut client).unwrap();
+    client.fetch_headers().unwrap();
+    peer.run(&mut client).unwrap();
+    assert_eq!(client.connects(), 1);
+}
+
+#[test]
+fn the_request_deadline_still_applies_to_the_next_streamed_call() {
+    let config = ClientConfig {
+        url: Some("http://example.test/"),
+        request_timeout: Some(Duration::from_millis(10_000)),
+        ..ClientConfig::default()
+    };
+    let (mut client, _log) = client(&config);
+    let mut peer = Peer::new([Conn::answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]);
+    client.open(Some(3), peer.now).unwrap();
+    peer.run(&mut client).unwrap();
+    // The application comes back after the whole-request deadline.
+    peer.now = Instant::from_millis(20_000);
+    client.write(b"abc").unwrap();
+    assert_eq!(peer.run(&mut client), Err(ClientError::Timeout(Stage::Send)));
+}

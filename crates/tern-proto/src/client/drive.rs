@@ -236,7 +236,12 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     }
 
     /// When the adapter must give up waiting and call [`handle_timeout`](Self::handle_timeout).
+    /// `None` between operations: an idle client waits for nothing (a streamed request's
+    /// whole-request deadline is checked again by its next call).
     pub fn deadline(&self) -> Option<Instant> {
+        if self.op == Op::Idle {
+            return None;
+        }
         match (self.deadline, self.request_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -319,6 +324,9 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// Time passed: if the deadline is behind `now`, the operation times out (or, while
     /// waiting for `100 Continue`, the body is sent anyway).
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.op == Op::Idle {
+            return;
+        }
         if self.request_deadline.is_some_and(|d| now >= d) {
             self.request_deadline = None;
             self.fail(ClientError::Timeout(self.stage()));
