@@ -176,3 +176,21 @@ fn a_303_to_get_drops_the_expectation() {
     assert_eq!(reqs[1].line(), "GET /done HTTP/1.1");
     assert_eq!(reqs[1].header("Expect"), None);
 }
+
+#[test]
+fn a_dead_reused_connection_found_while_waiting_for_100_is_retried_for_put() {
+    let (mut client, _log) = expecting(ClientConfig { method: Method::Put, ..url("http://example.test/up") });
+    client.set_method(Method::Put);
+    let first = Conn::default()
+        .reply(Gate::Head(1), b"HTTP/1.1 100 Continue\r\n\r\n")
+        .reply(Gate::Requests(1), OK)
+        .then_close();
+    let second = Conn::default().reply(Gate::Head(1), b"HTTP/1.1 100 Continue\r\n\r\n").reply(Gate::Requests(1), OK);
+    let mut peer = Peer::new([first, second]);
+    perform(&mut peer, &mut client).unwrap();
+    // The server closed the idle connection: the next PUT finds out while waiting for 100.
+    perform(&mut peer, &mut client).unwrap();
+    assert_eq!(status(&client), 200);
+    assert_eq!(client.connects(), 2);
+    assert_eq!(peer.requests(1)[0].body, BODY);
+}

@@ -382,7 +382,8 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     fn lost(&mut self, error: ClientError) {
         let replayable = self.op == Op::Perform && self.req.method.is_idempotent() && !self.req.retried;
         let nothing_received =
-            matches!(self.phase, Phase::SendHead(_) | Phase::SendBody | Phase::RecvHead) && self.resp.end == 0;
+            matches!(self.phase, Phase::SendHead(_) | Phase::Continue | Phase::SendBody | Phase::RecvHead)
+                && self.resp.end == 0;
         if matches!(self.conn, Conn::Open { reused: true }) && replayable && nothing_received {
             self.retry = true;
             self.conn = Conn::Closing;
