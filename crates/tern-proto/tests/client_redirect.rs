@@ -393,3 +393,23 @@ fn a_redirect_in_a_chunked_response_is_drained_and_followed() {
     assert_eq!(data_of(&log.take()), b"goneok");
     assert_eq!(peer.connects, 1);
 }
+
+#[test]
+fn set_url_after_set_redirection_cancels_the_redirect_method_change() {
+    let config = ClientConfig {
+        url: Some("http://example.test/form"),
+        method: Method::Post,
+        disable_auto_redirect: true,
+        ..ClientConfig::default()
+    };
+    let (mut client, _log) = support::client(&config);
+    client.set_post_field(Some(b"a=1")).unwrap();
+    let mut peer = Peer::new([Conn::answers(&[&redirect(303, "/done"), OK])]);
+    perform(&mut peer, &mut client).unwrap();
+    client.set_redirection().unwrap();
+    client.set_url("/other").unwrap();
+    perform(&mut peer, &mut client).unwrap();
+    let reqs = peer.requests(0);
+    assert_eq!(reqs[1].line(), "POST /other HTTP/1.1");
+    assert_eq!(reqs[1].body, b"a=1");
+}

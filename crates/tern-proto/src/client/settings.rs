@@ -33,6 +33,8 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// origin drops the credentials. Userinfo in the URL sets the username and password,
     /// percent-decoded.
     pub fn set_url(&mut self, reference: &str) -> Result<(), ClientError> {
+        // A URL of the caller's own replaces a redirect set up by `set_redirection`.
+        self.redirect_to_get = false;
         let (_, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         let n = match self.store.get(store_buf, Tag::Url).and_then(|b| core::str::from_utf8(b).ok()) {
             Some(current) => {
