@@ -120,7 +120,8 @@ impl Store {
 
     /// Checks, without changing anything, that removing `removals` and then setting each of
     /// `puts` (a key and its new length in bytes: `name:value` for a header) one after the
-    /// other would succeed, so that a caller can make several changes all or none.
+    /// other would succeed, so that a caller can make several changes all or none. Each key
+    /// is named once, spelled the same in both lists.
     pub(crate) fn check_changes(
         &self,
         buf: &[u8],
@@ -145,7 +146,7 @@ impl Store {
             if u16::try_from(*len).is_err() || new > available {
                 return Err(StoreFull { needed: new, available });
             }
-            used = used - old + new;
+            used = used.saturating_sub(old) + new;
         }
         Ok(())
     }
