@@ -47,7 +47,18 @@ fn post_with_post_field_events_and_wire() {
     let mut peer = Peer::new([Conn::answer(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")]);
     assert_eq!(perform(&mut peer, &mut client).unwrap(), Done::Finished);
     assert_eq!(status(&client), 201);
-    assert_eq!(log.take_shape(), [OnConnected, HeadersSent, OnStatusCode, OnHeadersComplete, OnFinish]);
+    assert_eq!(
+        log.take_ids(),
+        [
+            (OnConnected, Connected),
+            (HeadersSent, ReqCompleteHeader),
+            (OnStatusCode, ReqCompleteData),
+            (OnHeader, ReqCompleteData),
+            (OnHeadersComplete, ResCompleteHeader),
+            (OnData, ResCompleteHeader),
+            (OnFinish, ResOnDataStart),
+        ]
+    );
     let req = &peer.requests(0)[0];
     assert_eq!(req.line(), "POST /post HTTP/1.1");
     assert_eq!(req.header("Content-Type"), Some("application/x-www-form-urlencoded"));
@@ -82,6 +93,26 @@ fn redirect_fires_on_finish_per_hop_and_no_second_connect() {
             OnFinish
         ]
     );
+    let with_states: Vec<(EventId, State)> = events.iter().map(|(id, st, _)| (*id, *st)).collect();
+    let hop = [
+        (HeadersSent, ReqCompleteHeader),
+        (OnStatusCode, ReqCompleteData),
+        (OnHeader, ReqCompleteData),
+        (OnHeader, ReqCompleteData),
+        (OnHeadersComplete, ResCompleteHeader),
+        (OnData, ResCompleteHeader),
+        (OnFinish, ResOnDataStart),
+    ];
+    let second = [
+        (HeadersSent, ReqCompleteHeader),
+        (OnStatusCode, ReqCompleteData),
+        (OnHeader, ReqCompleteData),
+        (OnHeadersComplete, ResCompleteHeader),
+        (OnData, ResCompleteHeader),
+        (OnFinish, ResOnDataStart),
+    ];
+    let expected: Vec<(EventId, State)> = [(OnConnected, Connected)].into_iter().chain(hop).chain(second).collect();
+    assert_eq!(with_states, expected);
     // The 3xx body is drained through ON_DATA too.
     assert_eq!(data_of(&events), b"byehi");
     // Automatic redirects are not announced to the handler.
@@ -126,6 +157,11 @@ fn auth_retry_events() {
         ]
     );
     assert_eq!(data_of(&events), b"nopeok");
+    let sent: Vec<State> = events.iter().filter(|(id, _, _)| *id == HeadersSent).map(|(_, s, _)| *s).collect();
+    assert_eq!(sent, [ReqCompleteHeader, ReqCompleteHeader]);
+    let finishes: Vec<State> = events.iter().filter(|(id, _, _)| *id == OnFinish).map(|(_, s, _)| *s).collect();
+    assert_eq!(finishes, [ResOnDataStart, ResOnDataStart]);
+    assert_eq!(peer.requests(0)[1].header("Authorization"), Some("Basic dXNlcjpwYXNz"));
 }
 
 #[test]
@@ -136,7 +172,17 @@ fn keep_alive_reuse_has_no_second_on_connected() {
     perform(&mut peer, &mut client).unwrap();
     assert_eq!(log.take_shape(), [OnConnected, HeadersSent, OnStatusCode, OnHeadersComplete, OnFinish]);
     perform(&mut peer, &mut client).unwrap();
-    assert_eq!(log.take_shape(), [HeadersSent, OnStatusCode, OnHeadersComplete, OnFinish]);
+    assert_eq!(
+        log.take_ids(),
+        [
+            (HeadersSent, ReqCompleteHeader),
+            (OnStatusCode, ReqCompleteData),
+            (OnHeader, ReqCompleteData),
+            (OnHeadersComplete, ResCompleteHeader),
+            (OnData, ResCompleteHeader),
+            (OnFinish, ResOnDataStart),
+        ]
+    );
     assert_eq!(client.connects(), 1);
 }
 
