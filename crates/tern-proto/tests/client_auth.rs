@@ -399,3 +399,49 @@ fn endless_stale_nonces_stop_at_max_authorization_retries() {
     assert_eq!(status(&client), 401);
     assert_eq!(peer.requests(0).len(), 4, "the first request and three answers");
 }
+
+#[test]
+fn unusable_credentials_are_refused_before_connecting() {
+    use tern_proto::client::ClientError;
+    use tern_proto::client::auth::AuthError;
+    for (user, error) in [("us\u{1}er", AuthError::InvalidCredentials), ("us:er", AuthError::ColonInUsername)] {
+        let config = ClientConfig {
+            url: Some("http://example.test/p"),
+            username: Some(user),
+            password: Some("secret"),
+            auth_type: AuthType::Basic,
+            buffer_size_tx: 64,
+            ..ClientConfig::default()
+        };
+        let (mut client, _log) = client(&config);
+        let mut peer = Peer::new([Conn::answer(OK)]);
+        assert_eq!(client.perform(peer.now), Err(ClientError::Auth(error)));
+        assert_eq!(peer.connects, 0);
+        // Fixing the credentials makes the client usable.
+        client.set_username(Some("user")).unwrap();
+        perform(&mut peer, &mut client).unwrap();
+        assert_eq!(status(&client), 200);
+    }
+}
+
+#[test]
+fn unusable_credentials_found_on_a_challenge_end_the_perform_without_sending() {
+    use tern_proto::client::ClientError;
+    use tern_proto::client::auth::AuthError;
+    let config = ClientConfig {
+        url: Some("http://example.test/p"),
+        username: Some("bad\u{7f}user"),
+        password: Some("x"),
+        buffer_size_tx: 256,
+        ..ClientConfig::default()
+    };
+    let (mut client, _log) = client(&config);
+    // A head of several pages: nothing of the retry may go out.
+    for i in 0..5 {
+        client.set_header(&format!("X-Pad-{i}"), &"p".repeat(60)).unwrap();
+    }
+    let mut peer = Peer::new([Conn::answers(&[&unauthorized("Digest realm=\"r\", qop=\"auth\", nonce=\"n\""), OK])]);
+    assert_eq!(perform(&mut peer, &mut client), Err(ClientError::Auth(AuthError::InvalidCredentials)));
+    let sent = peer.request(0);
+    assert_eq!(sent.matches("GET /p HTTP/1.1").count(), 1, "nothing of a second request: {sent:?}");
+}

@@ -487,7 +487,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         req.expect_continue = expects && req.body.is_some_and(|b| !b.is_empty());
         self.req.auth = self.auth_plan();
         self.resp = Response::new(&self.settings.limits);
-        self.with_plan(|plan, tx| request::check_lines(plan, tx.len()))?;
+        self.with_plan(request::check_lines)?;
         self.phase = Phase::SendHead(Line::Request);
         Ok(())
     }

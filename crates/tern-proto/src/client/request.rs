@@ -5,7 +5,7 @@
 //! [`fill_page`] writes as many whole lines as fit into the transmit buffer; the engine sends
 //! the page and calls it again from where it stopped, so a head longer than `buffer_size_tx`
 //! still goes out, as in ESP-IDF. [`check_lines`] runs first and refuses a line that could
-//! never fit, before anything touches the network.
+//! never fit (or credentials that cannot be written), before anything touches the network.
 
 use super::auth::{self, DigestAlgorithm, DigestInput};
 use super::error::ClientError;
@@ -193,14 +193,20 @@ impl HeadPlan<'_> {
     }
 }
 
-/// Checks that every line fits an empty transmit buffer of `capacity` bytes.
-pub(crate) fn check_lines(plan: &HeadPlan<'_>, capacity: usize) -> Result<(), ClientError> {
+/// Checks, before anything is sent, that every line fits the empty transmit buffer `tx`, and
+/// that the `Authorization` line can be written at all (credentials with a control byte, a
+/// Basic username with a colon, ... are refused here, not half-way through a paged head).
+pub(crate) fn check_lines(plan: &HeadPlan<'_>, tx: &mut [u8]) -> Result<(), ClientError> {
+    let capacity = tx.len();
     let mut line = Line::Request;
     while line != Line::Done {
-        if let Some(len) = plan.line_len(line)
-            && len > capacity
-        {
-            return Err(ClientError::HeaderTooLong { needed: len, capacity });
+        if let Some(len) = plan.line_len(line) {
+            if len > capacity {
+                return Err(ClientError::HeaderTooLong { needed: len, capacity });
+            }
+            if line == Line::Authorization {
+                plan.write_line(line, tx)?;
+            }
         }
         line = plan.next(line);
     }
