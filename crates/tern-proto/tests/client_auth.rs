@@ -445,3 +445,18 @@ fn unusable_credentials_found_on_a_challenge_end_the_perform_without_sending() {
     let sent = peer.request(0);
     assert_eq!(sent.matches("GET /p HTTP/1.1").count(), 1, "nothing of a second request: {sent:?}");
 }
+
+#[test]
+fn who_is_at_fault_for_auth_errors() {
+    use tern_proto::client::ClientError;
+    use tern_proto::client::auth::AuthError;
+    // A malformed challenge is the server's fault.
+    let (mut client, _log) = client(&with_credentials("http://example.test/"));
+    let mut peer = Peer::new([Conn::answer(&unauthorized("Digest realm=\"unterminated"))]);
+    let err = perform(&mut peer, &mut client).unwrap_err();
+    assert!(matches!(err, ClientError::Auth(AuthError::MalformedChallenge { .. })), "{err:?}");
+    assert!(err.is_remote() && !err.is_local());
+    // Credentials that cannot be sent are the caller's.
+    let err = ClientError::Auth(AuthError::ColonInUsername);
+    assert!(err.is_local() && !err.is_remote());
+}

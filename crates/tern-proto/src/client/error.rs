@@ -146,6 +146,7 @@ impl ClientError {
                 | ClientError::IncompleteBody { .. }
                 | ClientError::ConnectionClosed(_)
                 | ClientError::TooManyRedirects { .. }
+                | ClientError::Auth(AuthError::MalformedChallenge { .. })
         )
     }
 
@@ -161,7 +162,7 @@ impl ClientError {
                 | ClientError::InvalidState { .. }
                 | ClientError::BodyLengthMismatch { .. }
                 | ClientError::TlsUnavailable
-        )
+        ) || matches!(self, ClientError::Auth(e) if !e.is_remote())
     }
 
     /// The `esp_err_t` ESP-IDF returns in the same situation.
