@@ -31,6 +31,11 @@ impl Instant {
         self.0
     }
 
+    /// The instant `millis` milliseconds later, saturating at the far future.
+    pub const fn after_millis(self, millis: u32) -> Instant {
+        Instant(self.0.saturating_add(millis as u64))
+    }
+
     /// How long after `earlier` this instant is; zero if it is not after it.
     pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))

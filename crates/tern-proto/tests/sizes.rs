@@ -35,5 +35,7 @@ fn client_engine_state() {
     assert_eq!(size_of::<ClientError>(), 32);
 }
 
-/// Pinned: a change here is a deliberate one. The budget is 512 (design brief section 7).
-const CLIENT_ENGINE_BYTES: usize = 688;
+/// Pinned: a change here is a deliberate one. The 512-byte budget (design brief section 7) is
+/// for the chips tern runs on: on 32-bit targets the same state is 448 bytes, and a
+/// compile-time assertion in `client/engine.rs` holds it to 512 in the riscv32 builds.
+const CLIENT_ENGINE_BYTES: usize = 584;

@@ -76,7 +76,8 @@ pub struct ClientConfig<'a> {
     /// How long to wait for `100 Continue` after sending `Expect: 100-continue` before sending
     /// the body anyway. Default 1 s.
     pub expect_continue_timeout: Duration,
-    /// Bounds on the server's response.
+    /// Bounds on the server's response. The default raises `max_header_section_len` to 16 KiB:
+    /// in practice a response head is bounded by `buffer_size`.
     pub limits: Limits,
     /// Seed for Digest client nonces. Adapters fill it from the system's randomness.
     pub entropy: u64,
@@ -145,7 +146,9 @@ impl Default for ClientConfig<'_> {
             keep_alive: true,
             tcp_keep_alive: None,
             expect_continue_timeout: Duration::from_secs(1),
-            limits: Limits::default(),
+            // A response head is bounded by the receive buffer; the server-side default of 1 KiB
+            // for a header section would refuse ordinary responses.
+            limits: Limits { max_header_section_len: 16 * 1024, ..Limits::default() },
             entropy: 0x7465_726e_2d64_6967,
             tls: TlsConfig::default(),
         }

@@ -257,7 +257,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         self.connects = self.connects.wrapping_add(1);
         self.spent = false;
         self.state = State::Connected;
-        self.deadline = Some(now + self.settings.timeout);
+        self.deadline = Some(now.after_millis(self.settings.timeout));
         emit(&mut self.handler, self.id, self.state, EventKind::OnConnected);
     }
 
@@ -281,7 +281,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             req.body_pos += n - head;
         }
         if n > 0 {
-            self.deadline = Some(now + self.settings.timeout);
+            self.deadline = Some(now.after_millis(self.settings.timeout));
         }
     }
 
@@ -289,7 +289,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     pub fn received(&mut self, n: usize, now: Instant) {
         if n > 0 {
             self.resp.end = (self.resp.end + n).min(self.rx_size);
-            self.deadline = Some(now + self.settings.timeout);
+            self.deadline = Some(now.after_millis(self.settings.timeout));
             return;
         }
         match self.phase {
@@ -337,7 +337,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         if self.phase == Phase::Continue {
             self.phase = Phase::SendBody;
-            self.deadline = Some(now + self.settings.timeout);
+            self.deadline = Some(now.after_millis(self.settings.timeout));
             return;
         }
         self.fail(ClientError::Timeout(self.stage()));
@@ -422,7 +422,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         self.error = None;
         self.follow = FollowUp::None;
-        self.request_deadline = self.settings.request_timeout.map(|t| now + t);
+        self.request_deadline = self.settings.request_timeout.map(|t| now.after_millis(t));
         {
             let (_, _, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
             self.store.remove(store_buf, Tag::Location);
@@ -437,7 +437,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// streamed `write`, `read` or `flush_response` starts without one).
     fn arm_deadline(&mut self, now: Instant) {
         if self.deadline.is_none() {
-            self.deadline = Some(now + self.settings.timeout);
+            self.deadline = Some(now.after_millis(self.settings.timeout));
         }
     }
 
@@ -604,7 +604,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             Conn::Closed => {
                 self.conn = Conn::Connecting;
                 self.state = State::Connecting;
-                self.deadline = Some(now + self.settings.timeout);
+                self.deadline = Some(now.after_millis(self.settings.timeout));
                 return Next::Connect;
             }
             Conn::Open { .. } if self.spent => {
@@ -615,7 +615,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         if self.req.out_pos < self.req.out_end {
             if self.deadline.is_none() {
-                self.deadline = Some(now + self.settings.timeout);
+                self.deadline = Some(now.after_millis(self.settings.timeout));
             }
             return Next::Transmit;
         }
@@ -625,7 +625,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
             if self.req.expect_continue {
                 self.phase = Phase::Continue;
                 self.resp.end = 0;
-                self.deadline = Some(now + self.settings.expect_timeout);
+                self.deadline = Some(now.after_millis(self.settings.expect_timeout));
             } else {
                 self.phase = Phase::SendBody;
             }
@@ -711,7 +711,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
 
     fn step_recv_head(&mut self, now: Instant) -> Next {
         if self.deadline.is_none() {
-            self.deadline = Some(now + self.settings.timeout);
+            self.deadline = Some(now.after_millis(self.settings.timeout));
         }
         let limits = self.settings.limits;
         let (rx, _, _) = split(self.buf.as_mut(), self.rx_size, self.tx_size);

@@ -164,12 +164,12 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
 
     /// Sets the per-operation timeout (`esp_http_client_set_timeout_ms`).
     pub fn set_timeout(&mut self, timeout: Duration) {
-        self.settings.timeout = timeout;
+        self.settings.timeout = super::engine::millis(timeout);
     }
 
     /// Sets or clears the deadline for a whole `perform`.
     pub fn set_request_timeout(&mut self, timeout: Option<Duration>) {
-        self.settings.request_timeout = timeout;
+        self.settings.request_timeout = timeout.map(super::engine::millis);
     }
 
     /// Follows the last redirect response by hand (`esp_http_client_set_redirection`), for
@@ -250,11 +250,6 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// Connections opened by this client so far.
     pub fn connects(&self) -> u32 {
         self.connects
-    }
-
-    /// TLS settings, for adapters built with TLS.
-    pub fn tls_config(&self) -> &super::config::TlsConfig<'a> {
-        &self.settings.tls
     }
 }
 
