@@ -59,6 +59,20 @@ impl Error {
     }
 }
 
+/// Which way bytes crossed the connection, for a [`WireTap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Bytes the client wrote.
+    Sent,
+    /// Bytes the client read (before the engine decodes them).
+    Received,
+}
+
+/// Sees the bytes of every successful write and read on the connection, in order, before the
+/// engine hears of them: for tracing (curl's `-v` and `--trace`). Set with
+/// [`Client::set_wire_tap`].
+pub type WireTap<'a> = Box<dyn FnMut(Direction, &[u8]) + 'a>;
+
 /// A connect under way in non-blocking mode.
 struct PendingConnect {
     socket: Socket,
@@ -75,6 +89,12 @@ pub struct Client<'a, H: EventHandler = NoEvents> {
     nonblocking: bool,
     epoch: std::time::Instant,
     tcp_keep_alive: Option<engine::TcpKeepAlive>,
+    tap: Option<WireTap<'a>>,
+    connect_timeout: Option<Duration>,
+    /// The last connect attempt ended because its time ran out.
+    connect_attempt_timed_out: bool,
+    /// The engine was told of a failed connect that was really a timeout of `connect_timeout`.
+    connect_timed_out: bool,
 }
 
 impl<'a> Client<'a, NoEvents> {
@@ -97,6 +117,10 @@ impl<'a, H: EventHandler> Client<'a, H> {
             nonblocking: false,
             epoch: std::time::Instant::now(),
             tcp_keep_alive: config.tcp_keep_alive,
+            tap: None,
+            connect_timeout: None,
+            connect_attempt_timed_out: false,
+            connect_timed_out: false,
         })
     }
 
@@ -108,6 +132,20 @@ impl<'a, H: EventHandler> Client<'a, H> {
             stream.set_nonblocking(nonblocking).map_err(|_| ClientError::Transport(engine::Stage::Send))?;
         }
         Ok(())
+    }
+
+    /// Installs (or, with `None`, removes) a tap that sees every byte written to and read from
+    /// the connection.
+    pub fn set_wire_tap(&mut self, tap: Option<WireTap<'a>>) {
+        self.tap = tap;
+    }
+
+    /// Bounds each blocking connect by `timeout` as well as by the engine's deadlines (curl's
+    /// `--connect-timeout`); `None` (the default) leaves only the engine's. A connect that
+    /// runs out of time fails with [`ClientError::Timeout`] at [`Stage::Connect`](engine::Stage)
+    /// rather than [`ClientError::Connect`]. Ignored in non-blocking mode.
+    pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) {
+        self.connect_timeout = timeout;
     }
 
     /// The whole request, redirects and authentication included (`esp_http_client_perform`).
@@ -212,7 +250,11 @@ impl<'a, H: EventHandler> Client<'a, H> {
             }
             match self.engine.poll(now) {
                 Action::Done(result) => {
-                    let completion = result?;
+                    let timed_out = std::mem::take(&mut self.connect_timed_out);
+                    let completion = result.map_err(|e| match e {
+                        ClientError::Connect if timed_out => ClientError::Timeout(engine::Stage::Connect),
+                        e => e,
+                    })?;
                     return Ok(on_done
                         .take()
                         .map(|f| f(completion))
@@ -237,7 +279,16 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     }
                     match stream.write_vectored(&slices) {
                         Ok(0) => self.engine.transport_failed(now),
-                        Ok(n) => self.engine.transmitted(n, now),
+                        Ok(n) => {
+                            if let Some(tap) = self.tap.as_mut() {
+                                let head = n.min(parts[0].len());
+                                tap(Direction::Sent, parts[0].get(..head).unwrap_or_default());
+                                if n > head {
+                                    tap(Direction::Sent, parts[1].get(..n - head).unwrap_or_default());
+                                }
+                            }
+                            self.engine.transmitted(n, now)
+                        }
                         Err(e) => self.io_failed(e, now)?,
                     }
                 }
@@ -250,7 +301,12 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         let _ = stream.set_read_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
                     }
                     match stream.read(buf) {
-                        Ok(n) => self.engine.received(n, now),
+                        Ok(n) => {
+                            if let (Some(tap), true) = (self.tap.as_mut(), n > 0) {
+                                tap(Direction::Received, buf.get(..n).unwrap_or_default());
+                            }
+                            self.engine.received(n, now)
+                        }
                         Err(e) => self.io_failed(e, now)?,
                     }
                 }
@@ -291,6 +347,10 @@ impl<'a, H: EventHandler> Client<'a, H> {
     /// Opens the connection: blocking with the engine's timeout, or one non-blocking step.
     fn connect(&mut self, host: &str, port: u16, timeout: Option<Duration>) -> Result<(), Error> {
         let now = self.now();
+        let timeout = match self.connect_timeout {
+            Some(limit) if !self.nonblocking => Some(timeout.map_or(limit, |t| t.min(limit))),
+            _ => timeout,
+        };
         if self.pending.is_none() {
             let addrs = match (host, port).to_socket_addrs() {
                 Ok(addrs) => addrs.collect::<Vec<_>>(),
@@ -304,7 +364,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
             match self.start_connect(&mut rest, timeout) {
                 Some(socket) => self.pending = Some(PendingConnect { socket, rest }),
                 None => {
-                    self.engine.connect_failed(now);
+                    self.connect_failed(now);
                     return Ok(());
                 }
             }
@@ -331,7 +391,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         }
                         None => {
                             self.pending = None;
-                            self.engine.connect_failed(now);
+                            self.connect_failed(now);
                             return Ok(());
                         }
                     }
@@ -347,8 +407,22 @@ impl<'a, H: EventHandler> Client<'a, H> {
         Ok(())
     }
 
+    /// Every address failed. With a `connect_timeout` set, running out of time is a timeout:
+    /// the engine's own when its deadline passed, otherwise reported as one by `drive`.
+    fn connect_failed(&mut self, now: Instant) {
+        if self.connect_timeout.is_some() && self.connect_attempt_timed_out {
+            let now = self.now().max(now);
+            if self.engine.deadline().is_some_and(|d| now >= d) {
+                self.engine.handle_timeout(now);
+                return;
+            }
+            self.connect_timed_out = true;
+        }
+        self.engine.connect_failed(now);
+    }
+
     /// Starts connecting to the next address that accepts a connect attempt.
-    fn start_connect(&self, rest: &mut Vec<SocketAddr>, timeout: Option<Duration>) -> Option<Socket> {
+    fn start_connect(&mut self, rest: &mut Vec<SocketAddr>, timeout: Option<Duration>) -> Option<Socket> {
         while let Some(addr) = rest.pop() {
             let Ok(socket) = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) else {
                 continue;
@@ -372,6 +446,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     None => socket.connect(&SockAddr::from(addr)),
                 }
             };
+            self.connect_attempt_timed_out = matches!(&result, Err(e) if e.kind() == io::ErrorKind::TimedOut);
             if result.is_ok() {
                 return Some(socket);
             }
