@@ -50,7 +50,7 @@ impl Progress {
         self.last_draw = Some(Instant::now());
         let line = render(self.total, self.done, self.start.elapsed());
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{line}");
+        let _ = write!(err, "\r{line:<72}");
         let _ = err.flush();
     }
 }

@@ -70,3 +70,20 @@ fn option_errors_exit_with_2() {
     assert_eq!(tern(&["-m", "-1", "http://h/"]).code, 2);
     assert_eq!(tern(&["--help"]).code, 0);
 }
+
+#[test]
+fn a_closed_stdout_is_a_write_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let bin = HttpBin::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["-s", &bin.url("/bytes/100000?seed=2")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    assert_eq!(child.wait().unwrap().code(), Some(23), "curl's 'failure writing output'");
+}

@@ -196,6 +196,31 @@ fn failures_exit_with_curls_codes() {
 }
 
 #[test]
+fn connect_timeout_matches_curl() {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    // A listener whose accept queue is full: the kernel drops further SYNs, so a connect hangs.
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.bind(&SockAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let fillers: Vec<Socket> = (0..4)
+        .map(|_| {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            s.set_nonblocking(true).unwrap();
+            let _ = s.connect(&SockAddr::from(addr));
+            s
+        })
+        .collect();
+    let url = format!("http://{addr}/");
+    // -m bounds the run where the kernel answers the SYN anyway; the code is 28 either way.
+    let started = std::time::Instant::now();
+    let run = assert_same(&["-sS", "--connect-timeout", "1", "-m", "5", "-w", "%{http_code}", &url]);
+    assert_eq!(run.code, 28);
+    assert!(started.elapsed() < std::time::Duration::from_secs(12));
+    drop(fillers);
+}
+
+#[test]
 fn several_urls_share_one_connection_like_curl() {
     let bin = HttpBin::start();
     let (a, b, c) = (bin.url("/get"), bin.url("/status/204"), bin.url("/bytes/100?seed=1"));
