@@ -173,9 +173,11 @@ fn follow<'a>(
             301 | 302 => method == Method::Post,
             _ => false,
         };
+        // Always set: curl's rules decide, not the ones set_redirection applies by itself.
+        let next = if to_get { custom_method(opts).unwrap_or(Method::Get) } else { client.method() };
+        client.set_method(next);
         if to_get {
             method = Method::Get;
-            client.set_method(custom_method(opts).unwrap_or(Method::Get));
             client.set_post_field(None).map_err(|e| exit::from_client(&e, &cx(&session.borrow())))?;
             apply_headers(client, opts).map_err(|e| exit::from_client(&e, &cx(&session.borrow())))?;
             // Without a body there is nothing to send chunked.
