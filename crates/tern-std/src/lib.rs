@@ -264,6 +264,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
                     if secure {
                         self.engine.connect_failed(now);
+                        self.settle(now);
                         return Err(ClientError::TlsUnavailable.into());
                     }
                     self.connect(&host, port, timeout)?;
@@ -321,6 +322,23 @@ impl<'a, H: EventHandler> Client<'a, H> {
         }
     }
 
+    /// Lets the engine finish an operation that failed before it reached the network (its
+    /// `Done` carries the engine's view of the failure; the caller reports a more precise one),
+    /// so that the next operation starts afresh.
+    fn settle(&mut self, now: Instant) {
+        for _ in 0..8 {
+            match self.engine.poll(now) {
+                Action::Done(_) => return,
+                Action::Close => {
+                    self.stream = None;
+                    self.pending = None;
+                    self.engine.closed();
+                }
+                _ => return,
+            }
+        }
+    }
+
     /// A socket error: would-block and timeouts wait or return; anything else fails the
     /// connection.
     fn io_failed(&mut self, e: io::Error, now: Instant) -> Result<(), Error> {
@@ -356,6 +374,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 Ok(addrs) => addrs.collect::<Vec<_>>(),
                 Err(source) => {
                     self.engine.connect_failed(now);
+                    self.settle(now);
                     return Err(Error::Resolve { host: host.to_owned(), source });
                 }
             };

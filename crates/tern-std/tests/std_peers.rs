@@ -176,3 +176,29 @@ fn python_http_server_speaks_http_1_0() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_failed_resolve_leaves_no_stale_error_behind() {
+    let config = ClientConfig { url: Some("http://nonexistent.invalid/"), ..ClientConfig::default() };
+    let mut client = Client::new(&config).unwrap();
+    let err = client.perform().unwrap_err();
+    assert!(matches!(err, Error::Resolve { .. }), "{err}");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+    });
+    client.set_url(&url).unwrap();
+    client.perform().unwrap();
+    assert_eq!(client.status_code().unwrap().as_u16(), 204);
+
+    // The same after an https URL this build cannot serve.
+    let config = ClientConfig { url: Some("https://127.0.0.1:1/"), ..ClientConfig::default() };
+    let mut client = Client::new(&config).unwrap();
+    let err = client.perform().unwrap_err();
+    assert!(matches!(err, Error::Client(ClientError::TlsUnavailable)), "{err}");
+    client.set_url("http://nonexistent.invalid/").unwrap();
+    assert!(matches!(client.perform().unwrap_err(), Error::Resolve { .. }));
+}
