@@ -486,8 +486,9 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         req.body_skipped = false;
         req.expect_continue = expects && req.body.is_some_and(|b| !b.is_empty());
         self.req.auth = self.auth_plan();
-        self.resp = Response::new(&self.settings.limits);
+        // Checked first: a request that cannot go out leaves the last response readable.
         self.with_plan(request::check_lines)?;
+        self.resp = Response::new(&self.settings.limits);
         self.phase = Phase::SendHead(Line::Request);
         Ok(())
     }
@@ -911,6 +912,15 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     }
 
     /// Refuses to follow the stored `Location` from https to http.
+    /// Drops the Digest challenge and its nonce-count.
+    fn forget_digest(&mut self) {
+        self.digest = None;
+        let (_, _, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
+        for tag in [Tag::DigestRealm, Tag::DigestNonce, Tag::DigestOpaque] {
+            self.store.remove(store_buf, tag);
+        }
+    }
+
     pub(crate) fn check_downgrade(&self) -> Result<(), ClientError> {
         let store_buf = self.store_buf_of();
         let get = |tag| {
@@ -1003,13 +1013,24 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                     }
                     FollowUp::Authenticate => Ok(true),
                 };
+                // Answering a challenge whose credentials cannot fit the transmit buffer (a
+                // huge nonce, say) is not the caller's error: the 401 stands as the answer, and
+                // the challenge is forgotten so later requests can get a fresh one.
+                let followed = match followed {
+                    Ok(true) => match self.start_exchange() {
+                        Ok(()) => Ok(true),
+                        Err(ClientError::HeaderTooLong { .. }) if follow == FollowUp::Authenticate => {
+                            self.forget_digest();
+                            Ok(false)
+                        }
+                        Err(e) => Err(e),
+                    },
+                    other => other,
+                };
                 match followed {
                     Ok(true) => {
                         if self.conn != Conn::Closed {
                             self.state = State::Connected;
-                        }
-                        if let Err(e) = self.start_exchange() {
-                            self.fail(e);
                         }
                         let _ = now;
                         Next::Continue
