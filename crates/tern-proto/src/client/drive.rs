@@ -303,9 +303,9 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     }
 
     /// The transport failed (a reset, a broken pipe, a TLS error).
-    pub fn transport_failed(&mut self, _now: Instant) {
+    pub fn transport_failed(&mut self, now: Instant) {
         match self.conn {
-            Conn::Connecting => self.connect_failed(_now),
+            Conn::Connecting => self.connect_failed(now),
             _ => self.lost(ClientError::Transport(self.stage())),
         }
     }
@@ -475,8 +475,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// Resets the exchange for the request in `self.req` (first try, retry, redirect or auth
     /// answer) and checks its head fits.
     fn start_exchange(&mut self) -> Result<(), ClientError> {
-        let expects =
-            self.store.header(self.store_buf_of(), "Expect").is_some_and(|v| eq_ignore_case(v, b"100-continue"));
+        let expects = self.store.header(self.store_buf(), "Expect").is_some_and(|v| eq_ignore_case(v, b"100-continue"));
         let req = &mut self.req;
         req.out_pos = 0;
         req.out_end = 0;
@@ -491,10 +490,6 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         self.resp = Response::new(&self.settings.limits);
         self.phase = Phase::SendHead(Line::Request);
         Ok(())
-    }
-
-    fn store_buf_of(&self) -> &[u8] {
-        self.buf.as_ref().get(self.rx_size + self.tx_size..).unwrap_or_default()
     }
 
     /// The credentials the next request carries (and, for Digest, its nonce-count).
@@ -596,7 +591,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                 self.step_recv_head(now)
             }
             Phase::RecvBody => self.step_recv_body(now),
-            Phase::Complete => self.step_complete(now),
+            Phase::Complete => self.step_complete(),
         }
     }
 
@@ -922,7 +917,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     }
 
     pub(crate) fn check_downgrade(&self) -> Result<(), ClientError> {
-        let store_buf = self.store_buf_of();
+        let store_buf = self.store_buf();
         let get = |tag| {
             self.store.get(store_buf, tag).and_then(|b| core::str::from_utf8(b).ok()).and_then(|s| Url::parse(s).ok())
         };
@@ -989,7 +984,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         emit(&mut self.handler, self.id, self.state, EventKind::OnFinish);
     }
 
-    fn step_complete(&mut self, now: Instant) -> Next {
+    fn step_complete(&mut self) -> Next {
         if self.spent && self.op == Op::Perform && matches!(self.conn, Conn::Open { .. }) {
             self.conn = Conn::Closing;
             return Next::Close;
@@ -1032,7 +1027,6 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                         if self.conn != Conn::Closed {
                             self.state = State::Connected;
                         }
-                        let _ = now;
                         Next::Continue
                     }
                     Ok(false) => {
