@@ -48,6 +48,7 @@ mod method;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod owned;
+pub mod server;
 mod status;
 mod syntax;
 mod time;

@@ -1,0 +1,13 @@
+//! The server side of tern: esp_http_server's behaviour as sans-IO pieces.
+//!
+//! The per-connection engine, routing tables, sessions and WebSocket arrive over several
+//! changes. This release holds the pieces every handler uses:
+//!
+//! - [`uri`]: how a registered URI template matches a request path (exact, or ESP-IDF's
+//!   wildcard matcher);
+//! - [`query`]: the request accessors that read the query string, cookies and headers the way
+//!   ESP-IDF's `httpd_query_key_value`, `httpd_req_get_cookie_val` and
+//!   `httpd_req_get_hdr_value_str` do, plus URL decoding.
+
+pub mod query;
+pub mod uri;
