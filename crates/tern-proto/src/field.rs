@@ -123,3 +123,18 @@ impl PartialEq for Headers<'_> {
 }
 
 impl Eq for Headers<'_> {}
+
+/// The field lines of a complete, already validated head (request or status line first, CRLF or
+/// LF line endings), as (name, raw value): the value is everything after the colon, whitespace
+/// included, so each caller trims it by its own rule. Stops at the empty line ending the head.
+pub(crate) fn raw_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    head.split(|&b| b == b'\n')
+        .skip(1)
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| {
+            let colon = line.iter().position(|&b| b == b':')?;
+            let (name, rest) = line.split_at(colon);
+            Some((name, rest.get(1..)?))
+        })
+}

@@ -196,11 +196,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         let (rx, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         match next {
             Next::Connect => {
-                let url = self
-                    .store
-                    .get(store_buf, Tag::Url)
-                    .and_then(|b| core::str::from_utf8(b).ok())
-                    .and_then(|s| Url::parse(s).ok());
+                let url = self.store.get_str(store_buf, Tag::Url).and_then(|s| Url::parse(s).ok());
                 match url {
                     Some(url) => {
                         Action::Connect(Endpoint { scheme: url.scheme, host: url.host, port: url.port_or_default() })
@@ -517,8 +513,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     ) -> Result<T, ClientError> {
         let (_, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         let store_buf: &[u8] = store_buf;
-        let url_str =
-            self.store.get(store_buf, Tag::Url).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default();
+        let url_str = self.store.get_str(store_buf, Tag::Url).unwrap_or_default();
         let url = Url::parse(url_str).map_err(ClientError::Url)?;
         let (path, query) = url.target();
         // The stored URL always has a path, so path and query end it as one string.
@@ -820,7 +815,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         if is_redirect(status) {
             let auto = self.op == Op::Perform && self.settings.auto_redirect;
             let location = head.headers.get("location").and_then(|v| core::str::from_utf8(v).ok());
-            let base = self.store.get(store_buf, Tag::Url).and_then(|b| core::str::from_utf8(b).ok()).map(Url::parse);
+            let base = self.store.get_str(store_buf, Tag::Url).map(Url::parse);
             let resolved = match (location, base) {
                 (Some(location), Some(Ok(base))) => {
                     Some(url::resolve(&base, location, tx).map_err(ClientError::BadLocation))
@@ -918,9 +913,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
 
     pub(crate) fn check_downgrade(&self) -> Result<(), ClientError> {
         let store_buf = self.store_buf();
-        let get = |tag| {
-            self.store.get(store_buf, tag).and_then(|b| core::str::from_utf8(b).ok()).and_then(|s| Url::parse(s).ok())
-        };
+        let get = |tag| self.store.get_str(store_buf, tag).and_then(|s| Url::parse(s).ok());
         match (get(Tag::Url), get(Tag::Location)) {
             (Some(from), Some(to)) if from.scheme.is_secure() && !to.scheme.is_secure() => {
                 Err(ClientError::RedirectDowngrade)
@@ -1121,11 +1114,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         let new =
             core::str::from_utf8(given).map_err(|_| ClientError::Url(url::UrlError::InvalidCharacter { at: 0 }))?;
         let new = Url::parse(new).map_err(ClientError::Url)?;
-        let old = self
-            .store
-            .get(store_buf, Tag::Url)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .and_then(|s| Url::parse(s).ok());
+        let old = self.store.get_str(store_buf, Tag::Url).and_then(|s| Url::parse(s).ok());
         let same_origin = old.is_some_and(|old| old.same_origin(&new));
         let cross_origin = old.is_some() && !same_origin;
         // The normalized URL is written straight into the store, so a URL may take (almost)

@@ -36,7 +36,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         // A URL of the caller's own replaces a redirect set up by `set_redirection`.
         self.redirect_to_get = false;
         let (_, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
-        let n = match self.store.get(store_buf, Tag::Url).and_then(|b| core::str::from_utf8(b).ok()) {
+        let n = match self.store.get_str(store_buf, Tag::Url) {
             Some(current) => {
                 let base = Url::parse(current).map_err(ClientError::Url)?;
                 url::resolve(&base, reference, tx).map_err(ClientError::Url)?
@@ -57,7 +57,7 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
     /// The current URL as stored (normalized, with its query).
     pub fn url_str(&self) -> &str {
         let store_buf = self.store_buf();
-        self.store.get(store_buf, Tag::Url).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default()
+        self.store.get_str(store_buf, Tag::Url).unwrap_or_default()
     }
 
     pub(crate) fn url(&self) -> Result<Url<'_>, ClientError> {
@@ -260,9 +260,5 @@ pub(crate) fn is_redirect(status: StatusCode) -> bool {
 
 /// The fields of a complete, already validated response head, as (name, value) pairs.
 pub(crate) fn response_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    head.split(|&b| b == b'\n').skip(1).map(|line| line.strip_suffix(b"\r").unwrap_or(line)).filter_map(|line| {
-        let colon = line.iter().position(|&b| b == b':')?;
-        let (name, rest) = line.split_at(colon);
-        Some((name, trim_ows(rest.get(1..).unwrap_or_default())))
-    })
+    crate::field::raw_fields(head).map(|(name, value)| (name, trim_ows(value)))
 }

@@ -95,6 +95,11 @@ impl Store {
         buf.get(found.start..found.start + found.len)
     }
 
+    /// The bytes of the record with this tag, as text (URLs and the like are stored as text).
+    pub(crate) fn get_str<'b>(&self, buf: &'b [u8], tag: Tag) -> Option<&'b str> {
+        core::str::from_utf8(self.get(buf, tag)?).ok()
+    }
+
     /// The value of the request header `name` (ASCII case-insensitive).
     pub(crate) fn header<'b>(&self, buf: &'b [u8], name: &str) -> Option<&'b [u8]> {
         let found = self.find(buf, |t, bytes| t == Tag::Header as u8 && header_named(bytes, name))?;

@@ -78,20 +78,9 @@ pub fn cookie_value<'h>(header: &'h [u8], name: &str) -> Option<&'h [u8]> {
 /// assert_eq!(header_value(head, "Accept"), None);
 /// ```
 pub fn header_value<'h>(head: &'h [u8], name: &str) -> Option<&'h [u8]> {
-    head.split(|&b| b == b'\n')
-        .skip(1)
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .take_while(|line| !line.is_empty())
-        .filter_map(|line| {
-            let colon = line.iter().position(|&b| b == b':')?;
-            let (n, v) = line.split_at(colon);
-            Some((n, v.get(1..)?))
-        })
-        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| {
-            let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
-            v.get(start..).unwrap_or_default()
-        })
+    let (_, value) = crate::field::raw_fields(head).find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))?;
+    let start = value.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(value.len());
+    value.get(start..)
 }
 
 /// A `%` not followed by two hex digits.
