@@ -12,7 +12,9 @@
 //!   `httpd_req_get_hdr_value_str` do, plus URL decoding.
 
 mod error_code;
+pub mod event;
 pub mod query;
 pub mod uri;
 
 pub use error_code::HttpdErrCode;
+pub use event::SessionId;
