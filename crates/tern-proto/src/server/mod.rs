@@ -11,10 +11,12 @@
 //!   ESP-IDF's `httpd_query_key_value`, `httpd_req_get_cookie_val` and
 //!   `httpd_req_get_hdr_value_str` do, plus URL decoding.
 
+pub mod connection;
 mod error_code;
 pub mod event;
 pub mod query;
 pub mod uri;
 
+pub use connection::{Action, Completion, Connection, HandlerOutcome, Request, Response, ServerConfig, ServerError};
 pub use error_code::HttpdErrCode;
 pub use event::SessionId;
