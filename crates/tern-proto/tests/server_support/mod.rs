@@ -284,7 +284,7 @@ pub fn serve(input: &[u8]) -> Served {
 pub fn echo(ctx: &mut Ctx<'_>) -> HandlerOutcome {
     let body = ctx.read_all();
     let Ok(body) = body else {
-        return HandlerOutcome::Fail;
+        return HandlerOutcome::Ok; // the engine answers with the body error's status
     };
     let req = ctx.conn.request().unwrap();
     let mut text = format!("{} {} ", req.method().as_str(), req.path()).into_bytes();

@@ -233,6 +233,8 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     /// [`HandlerOutcome::Ok`](super::HandlerOutcome::Ok) the session stays open when the
     /// protocol allows it: an unterminated chunked response is terminated, a handler that sent
     /// nothing gets 500 on its behalf, unread body is discarded up to `max_discard_len`.
+    /// A handler whose body read failed on the client's protocol error and that answered
+    /// nothing gets that error's status (400 or 413) instead of 500.
     /// With `Fail` the session closes (ESP-IDF: a handler returning an error). Then drive
     /// with [`poll`](Self::poll) to the next request.
     pub fn finish(&mut self, outcome: super::HandlerOutcome) -> Result<(), ServerError> {
@@ -262,9 +264,14 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 self.queue_error(code)?;
             }
             (Resp::NotStarted, None) => {
-                report(Some(self.id), ServerEventKind::Error(HttpdErrCode::InternalServerError));
+                // A handler that answered nothing: the status of the body error it met, or 500.
+                let code = self
+                    .current
+                    .body_error
+                    .map_or(HttpdErrCode::InternalServerError, |e| HttpdErrCode::from_remote(&e));
+                report(Some(self.id), ServerEventKind::Error(code));
                 self.close_after = true;
-                self.queue_error(HttpdErrCode::InternalServerError)?;
+                self.queue_error(code)?;
             }
             (Resp::Chunked { framed: false, silent: false, .. }, _) => self.close_after = true,
             (Resp::Chunked { .. }, _) => self.queue_last_chunk()?,
@@ -526,6 +533,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 self.op = Op::Handler;
                 self.close_after = true;
                 self.current.body_done = true;
+                self.current.body_error = Some(e);
                 Next::Done(Err(ServerError::Protocol(e)))
             }
         }

@@ -151,6 +151,8 @@ pub(crate) struct Current {
     pub(super) keep_alive_10: bool,
     /// Body bytes discarded after the handler.
     pub(super) discarded: u64,
+    /// The client broke the body's framing or limit while the handler read it.
+    pub(super) body_error: Option<crate::error::RemoteError>,
 }
 
 /// One server connection: the request/response engine for one session, esp_http_server's
@@ -310,6 +312,7 @@ impl Current {
             client_close: false,
             keep_alive_10: false,
             discarded: 0,
+            body_error: None,
         }
     }
 }
