@@ -51,6 +51,9 @@ pub struct Wire {
     pub body: Vec<u8>,
     /// Transmits refused from this many output bytes on (a vanished client).
     pub stall_writes_at: Option<usize>,
+    /// Read sizes, used in turn (each capped by `io`); empty: `io` alone.
+    pub sizes: Vec<usize>,
+    pub next_size: usize,
 }
 
 impl Wire {
@@ -65,6 +68,8 @@ impl Wire {
             closed: false,
             body: Vec::new(),
             stall_writes_at: None,
+            sizes: Vec::new(),
+            next_size: 0,
         }
     }
     /// Input that stays open after the scripted bytes (the client waits).
@@ -122,7 +127,12 @@ pub fn drive(conn: &mut Connection<Vec<u8>>, wire: &mut Wire) -> Result<Got, Ser
             Action::Receive(buf) => {
                 assert!(!wire.closed, "receive after close");
                 if !wire.ready.is_empty() {
-                    let n = buf.len().min(wire.io).min(wire.ready.len());
+                    let mut io = wire.io;
+                    if !wire.sizes.is_empty() {
+                        io = io.min(wire.sizes[wire.next_size % wire.sizes.len()].max(1));
+                        wire.next_size += 1;
+                    }
+                    let n = buf.len().min(io).min(wire.ready.len());
                     assert!(n > 0, "the engine asked to receive into an empty buffer");
                     for (i, b) in wire.ready.drain(..n).enumerate() {
                         buf[i] = b;
@@ -241,7 +251,10 @@ impl Ctx<'_> {
 /// What a served connection did.
 #[derive(Debug)]
 pub struct Served {
+    /// The output as text (lossy).
     pub output: String,
+    /// The output as sent.
+    pub raw: Vec<u8>,
     pub errors: Vec<HttpdErrCode>,
     pub requests: usize,
     pub closed: bool,
@@ -273,7 +286,7 @@ pub fn serve_with(
             other => panic!("unexpected {other:?} between requests"),
         }
     }
-    Served { output: wire.output_str(), errors, requests, closed: wire.closed, now: wire.now }
+    Served { output: wire.output_str(), raw: wire.output.clone(), errors, requests, closed: wire.closed, now: wire.now }
 }
 
 /// Serves with a handler that echoes the method, path and body.

@@ -630,6 +630,8 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             self.close_now();
             return Next::Continue;
         }
+        // What the handler left of the last piece counts as discarded too.
+        self.current.discarded += (self.data.1 - self.data.0) as u64;
         self.data = (self.pos, self.pos);
         while !self.current.body_done {
             match self.decode_body() {

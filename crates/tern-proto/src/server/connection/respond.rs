@@ -3,7 +3,6 @@
 
 use super::engine::{Connection, Expect, Op, Phase, Resp};
 use super::error::ServerError;
-use crate::body::BodyKind;
 use crate::chunked::ChunkHeader;
 use crate::error::LocalError;
 use crate::server::HttpdErrCode;
@@ -214,8 +213,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         // A client still waiting to be told to send its body may send it anyway: the stream
         // cannot be framed any more.
         close |= unread && self.current.expect == Expect::Pending;
-        close |=
-            matches!(self.current.body, BodyKind::Length(_)) && self.current.remaining > self.config.max_discard_len;
+        close |= self.body_remaining().is_some_and(|left| left > self.config.max_discard_len);
         let mut own_connection = false;
         for (name, value) in response.headers {
             if eq_ignore_case(name.as_bytes(), b"content-length")
