@@ -1,7 +1,7 @@
 //! The server side of tern: esp_http_server's behaviour as sans-IO pieces.
 //!
-//! The per-connection engine, routing tables, sessions and WebSocket arrive over several
-//! changes. This release holds the pieces every handler uses:
+//! The per-connection engine and WebSocket arrive over several changes. This release holds the
+//! pieces every handler uses and the server-wide tables adapters share:
 //!
 //! - [`HttpdErrCode`]: the errors a server answers itself, with ESP-IDF's status lines and
 //!   default bodies, and the code for each protocol error a peer can make;
@@ -9,12 +9,18 @@
 //!   wildcard matcher);
 //! - [`query`]: the request accessors that read the query string, cookies and headers the way
 //!   ESP-IDF's `httpd_query_key_value`, `httpd_req_get_cookie_val` and
-//!   `httpd_req_get_hdr_value_str` do, plus URL decoding.
+//!   `httpd_req_get_hdr_value_str` do, plus URL decoding;
+//! - [`router`]: the URI handler table ([`Router`], `httpd_register_uri_handler`) with its
+//!   dispatch rules (registration order, 404/405/501, `HEAD` served by `GET` routes), and the
+//!   per-status error handlers ([`ErrorHandlers`], `httpd_register_err_handler`);
+//! - [`event`]: ESP-IDF's `HTTP_SERVER_EVENT_*`, reported to a process-wide sink.
 
 mod error_code;
 pub mod event;
 pub mod query;
+pub mod router;
 pub mod uri;
 
 pub use error_code::HttpdErrCode;
 pub use event::SessionId;
+pub use router::{ErrorHandlers, ErrorVerdict, Lookup, MethodFilter, Route, RouteSlot, Router, RouterError};
