@@ -13,14 +13,19 @@
 //! - [`router`]: the URI handler table ([`Router`], `httpd_register_uri_handler`) with its
 //!   dispatch rules (registration order, 404/405/501, `HEAD` served by `GET` routes), and the
 //!   per-status error handlers ([`ErrorHandlers`], `httpd_register_err_handler`);
+//! - [`sessions`]: the session table ([`Sessions`], ESP-IDF's `sock_db`): admission, LRU
+//!   purge, session contexts handed back exactly once, async-handler holds, close requests and
+//!   the client list;
 //! - [`event`]: ESP-IDF's `HTTP_SERVER_EVENT_*`, reported to a process-wide sink.
 
 mod error_code;
 pub mod event;
 pub mod query;
 pub mod router;
+pub mod sessions;
 pub mod uri;
 
 pub use error_code::HttpdErrCode;
 pub use event::SessionId;
 pub use router::{ErrorHandlers, ErrorVerdict, Lookup, MethodFilter, Route, RouteSlot, Router, RouterError};
+pub use sessions::{Admission, ClosedSession, SessionError, SessionSlot, Sessions};
