@@ -16,8 +16,12 @@
 //! - [`sessions`]: the session table ([`Sessions`], ESP-IDF's `sock_db`): admission, LRU
 //!   purge, session contexts handed back exactly once, async-handler holds, close requests and
 //!   the client list;
+//! - [`control`]: the control path ([`ServerCore`], ESP-IDF's control socket): work items,
+//!   closes, async handler completion and stop, as requests whose effects the adapter carries
+//!   out;
 //! - [`event`]: ESP-IDF's `HTTP_SERVER_EVENT_*`, reported to a process-wide sink.
 
+pub mod control;
 mod error_code;
 pub mod event;
 pub mod query;
@@ -25,6 +29,7 @@ pub mod router;
 pub mod sessions;
 pub mod uri;
 
+pub use control::{ControlEffect, ControlRequest, RunState, ServerCore};
 pub use error_code::HttpdErrCode;
 pub use event::SessionId;
 pub use router::{ErrorHandlers, ErrorVerdict, Lookup, MethodFilter, Route, RouteSlot, Router, RouterError};
