@@ -31,7 +31,9 @@ pub mod router;
 pub mod sessions;
 pub mod uri;
 
-pub use connection::{Action, Completion, Connection, HandlerOutcome, Request, Response, ServerConfig, ServerError};
+pub use connection::{
+    Action, Completion, Connection, Dispatch, HandlerOutcome, Request, Response, ServerConfig, ServerError,
+};
 pub use control::{ControlEffect, ControlRequest, RunState, ServerCore};
 pub use error_code::HttpdErrCode;
 pub use event::SessionId;

@@ -153,6 +153,8 @@ pub(crate) struct Current {
     pub(super) discarded: u64,
     /// The client broke the body's framing or limit while the handler read it.
     pub(super) body_error: Option<crate::error::RemoteError>,
+    /// For a 405: the methods the path allows, as bits of `dispatch::NAMED`.
+    pub(super) allow: u32,
 }
 
 /// One server connection: the request/response engine for one session, esp_http_server's
@@ -313,6 +315,7 @@ impl Current {
             keep_alive_10: false,
             discarded: 0,
             body_error: None,
+            allow: 0,
         }
     }
 }

@@ -39,6 +39,7 @@
 //! `idle_timeout_ms`; 500 for a handler that answered nothing; HEAD answered without a body.
 
 mod config;
+mod dispatch;
 mod drive;
 mod engine;
 mod error;
@@ -46,6 +47,7 @@ mod request;
 mod respond;
 
 pub use config::ServerConfig;
+pub use dispatch::Dispatch;
 pub use drive::MAX_REQUEST_FIELDS;
 pub use engine::{Action, Completion, Connection, HandlerOutcome};
 pub use error::ServerError;

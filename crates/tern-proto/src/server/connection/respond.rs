@@ -141,6 +141,23 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         let body = message.unwrap_or(code.default_message()).as_bytes();
         let response =
             Response { status: code.status(), reason: Some(code.reason()), content_type: "text/html", headers: &[] };
+        // A 405 says what the path allows (RFC 9110 section 15.5.6).
+        let mut allow_buf = [0u8; 256];
+        let mut allow_len = 0;
+        if code == HttpdErrCode::MethodNotAllowed {
+            for (i, method) in super::dispatch::allowed(self.current.allow).enumerate() {
+                let sep: &[u8] = if i == 0 { b"" } else { b", " };
+                for part in [sep, method.as_str().as_bytes()] {
+                    if let Some(dst) = allow_buf.get_mut(allow_len..allow_len + part.len()) {
+                        dst.copy_from_slice(part);
+                        allow_len += part.len();
+                    }
+                }
+            }
+        }
+        let allow_value = core::str::from_utf8(allow_buf.get(..allow_len).unwrap_or_default()).unwrap_or_default();
+        let allow = [("Allow", allow_value)];
+        let response = Response { headers: if allow_len > 0 { &allow } else { &[] }, ..response };
         let mark = (self.out_end, self.close_after);
         self.write_head(&response, HeadFraming::Length(body.len() as u64))?;
         if !self.suppress_body(response.status) {
