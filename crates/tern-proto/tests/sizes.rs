@@ -39,3 +39,17 @@ fn client_engine_state() {
 /// for the chips tern runs on: on 32-bit targets the same state is 448 bytes, and a
 /// compile-time assertion in `client/engine.rs` holds it to 512 in the riscv32 builds.
 const CLIENT_ENGINE_BYTES: usize = 584;
+
+#[test]
+fn server_connection_state() {
+    use tern_proto::server::{Connection, ServerConfig, ServerError};
+    // One session's engine state, its buffer borrowed: request head, body window and response
+    // head live in the caller's buffer (`ServerConfig::buffer_len`) and are not counted.
+    let size = size_of::<Connection<&mut [u8]>>();
+    assert_eq!(size, SERVER_CONNECTION_BYTES, "server connection state is {size} bytes");
+    assert_eq!(size_of::<ServerError>(), 24);
+    assert_eq!(ServerConfig::default().buffer_len(), 2612);
+}
+
+/// Pinned like the client's; `server/connection/engine.rs` holds the 32-bit size to 512.
+const SERVER_CONNECTION_BYTES: usize = 488;

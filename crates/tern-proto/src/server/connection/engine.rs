@@ -319,3 +319,7 @@ impl Current {
         }
     }
 }
+
+// The per-session budget of design brief section 7, checked in every build (the riscv32
+// firmware builds included); tests/sizes.rs pins the exact host figure.
+const _: () = assert!(core::mem::size_of::<Connection<&'static mut [u8]>>() <= 512);
