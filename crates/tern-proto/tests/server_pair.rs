@@ -11,9 +11,7 @@ use std::collections::VecDeque;
 use proptest::prelude::*;
 use support::{Ev, Log, TestClient, client};
 use tern_proto::client::{self as c, ClientConfig, ClientError};
-use tern_proto::server::{
-    Action, Completion, Connection, HandlerOutcome, Request, Response, ServerConfig, SessionId,
-};
+use tern_proto::server::{Action, Completion, Connection, HandlerOutcome, Request, Response, ServerConfig, SessionId};
 use tern_proto::{Instant, StatusCode};
 
 /// What a handler answers: status, extra headers, body.
