@@ -10,7 +10,7 @@
 //! hands data to handlers, using what this module tells it. No extension is negotiated, so
 //! RSV bits are always refused.
 //!
-//! - [`frame`](FrameHeader): [`Opcode`], [`FrameHeader`] parsed and emitted, [`encode_frame`],
+//! - frames: [`Opcode`], [`FrameHeader`] parsed and emitted, [`encode_frame`],
 //!   [`apply_mask`];
 //! - [`FrameReceiver`]: the incremental decoder and every receive rule, each failing with a
 //!   [`WsError`] that carries the [`CloseCode`] to fail the connection with;
@@ -31,7 +31,7 @@
 //! |N|V|V|V|       |S|             |    64 bits if len = 127)      |
 //! | |1|2|3|       |K|             |                               |
 //! +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
-//! |   ...extended payload length, continued (64-bit form)        |
+//! |     ...extended payload length, continued (64-bit form)       |
 //! + - - - - - - - - - - - - - - - +-------------------------------+
 //! |                               | Masking key (if MASK set)     |
 //! +-------------------------------+-------------------------------+
@@ -43,20 +43,25 @@
 //! at a time through the payload:
 //!
 //! ```text
-//!            +--------------------------------------------------------------+
-//!            v                                                              |
-//!   +-> [Byte0] --> [Byte1] --+--> [ExtLen 2|8] --+--> [Mask 4] --+         |
-//!   |   FIN RSV     MASK len7 |                   |               |         |
-//!   |   opcode                +-------------------+---------------+         |
-//!   |                              Frame event    v                         |
-//!   |                                       [Payload] --Payload events--+   |
-//!   |                                             | (empty payload)     |   |
-//!   |                                             v                     |   |
-//!   |                                          [End] <------------------+   |
-//!   |                                             | FrameEnd event          |
-//!   +---------------------- data, ping, pong -----+-- close --> [Closed] ---+
-//!                                                                (sticky)
-//!   any rule broken at any byte --> [Failed(WsError)] (sticky)
+//!   +-> [Byte0] ---> [Byte1] ---+-----------------------------+
+//!   |   FIN RSV      MASK len7  | len7 = 126 or 127           | len7 <= 125
+//!   |   opcode                  v                             |
+//!   |                     [ExtLen 2|8] -----------------------+
+//!   |                                                         | MASK set
+//!   |                                                         +-----> [Mask 4] --+
+//!   |                                                         | no MASK          |
+//!   |                                                         v                  |
+//!   |                                           Frame event <--------------------+
+//!   |                                                         |
+//!   |                                                         v
+//!   |                                     [Payload] -> Payload events (none if empty)
+//!   |                                                         |
+//!   |                                                         v
+//!   |                                         [End] -> FrameEnd event
+//!   |                                                         |
+//!   +----------------------- data, ping, pong ----------------+--- close ---> [Closed]
+//!                                                                             (sticky)
+//!   any rule broken, at the byte that proves it ---> [Failed(WsError)] (sticky)
 //! ```
 //!
 //! How an engine drives a session (a sketch: buffers and sends simplified):
