@@ -15,6 +15,8 @@
 //! - [`body`]: the body length of a message per RFC 9112 section 6, with the hostile cases
 //!   (duplicate Content-Length, Transfer-Encoding with Content-Length, ...) refused;
 //! - [`chunked`]: an incremental decoder and a zero-copy encoder for the chunked coding;
+//! - [`ws`]: WebSocket (RFC 6455) frames, receive rules, close payloads and the opening
+//!   handshake;
 //! - [`Error`], [`RemoteError`] and [`LocalError`]: who broke the rules, and which limit;
 //! - with the `alloc` feature, `owned`: owned copies of parsed heads, a convenience only.
 //!
@@ -54,6 +56,7 @@ mod syntax;
 mod time;
 mod version;
 mod write;
+pub mod ws;
 
 pub use error::{ChunkError, Error, FramingError, Limit, LocalError, RemoteError, Syntax};
 pub use field::{EMPTY_SLOT, Field, HeaderSlot, Headers};
