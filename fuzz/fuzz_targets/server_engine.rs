@@ -108,6 +108,7 @@ fn drive(conn: &mut Connection<Vec<u8>>, c: &mut Client<'_>) -> Result<Completio
                         Completion::Trailer { name: "", value: &[] }
                     }
                     Completion::Request => Completion::Request,
+                    Completion::Frame(info) => Completion::Frame(info),
                     Completion::Error(code) => Completion::Error(code),
                     Completion::EndOfBody => Completion::EndOfBody,
                     Completion::Sent => Completion::Sent,

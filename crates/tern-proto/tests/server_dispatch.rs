@@ -51,6 +51,7 @@ fn serve_routed(
                         continue;
                     }
                     Dispatch::Refused(code) => code,
+                    other => panic!("no WebSocket routes here: {other:?}"),
                 }
             }
             Got::Error(code) => code,

@@ -250,7 +250,7 @@ fn owned(c: Completion<'_>) -> Owned {
         Completion::EndOfBody => Owned::End,
         Completion::Sent => Owned::Sent,
         Completion::Closed => Owned::Closed,
-        Completion::Trailer { .. } => Owned::Other,
+        Completion::Trailer { .. } | Completion::Frame(_) => Owned::Other,
     }
 }
 

@@ -25,6 +25,7 @@ pub enum Gate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Got {
     Request,
+    Frame(tern_proto::ws::FrameInfo),
     Error(HttpdErrCode),
     Data(Vec<u8>),
     Trailer(String, Vec<u8>),
@@ -177,6 +178,7 @@ pub fn drive(conn: &mut Connection<Vec<u8>>, wire: &mut Wire) -> Result<Got, Ser
             Action::Done(result) => {
                 return result.map(|c| match c {
                     Completion::Request => Got::Request,
+                    Completion::Frame(info) => Got::Frame(info),
                     Completion::Error(code) => Got::Error(code),
                     Completion::Data(d) => Got::Data(d.to_vec()),
                     Completion::Trailer { name, value } => Got::Trailer(name.to_owned(), value.to_vec()),

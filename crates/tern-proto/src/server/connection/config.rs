@@ -47,6 +47,13 @@ pub struct ServerConfig {
     /// Persistent connections (HTTP keep-alive). Off: every response says
     /// `Connection: close`. Default on.
     pub keep_alive: bool,
+    /// Most bytes of one WebSocket message (the sum of its fragments); a longer one closes
+    /// the session with status 1009. ESP-IDF has no limit; frames are delivered in pieces
+    /// either way, so the limit protects the handler, not the engine. Default 65 536.
+    pub ws_max_message_len: u64,
+    /// A WebSocket session with no frame under way closes after this long. `None` (the
+    /// default, as ESP-IDF): never.
+    pub ws_idle_timeout_ms: Option<u32>,
     /// Accept chunked request bodies. Off (ESP-IDF's behaviour, which cannot decode them): a
     /// chunked request is answered with 411 Length Required. Default on.
     pub chunked_requests: bool,
@@ -63,6 +70,8 @@ impl ServerConfig {
         idle_timeout_ms: Some(30_000),
         max_discard_len: 16 * 1024,
         keep_alive: true,
+        ws_max_message_len: 64 * 1024,
+        ws_idle_timeout_ms: None,
         chunked_requests: true,
     };
 

@@ -14,6 +14,14 @@ pub enum Dispatch<'r, U, T> {
     /// or answer with [`Connection::reject`]. A 405 answered by the engine carries `Allow`.
     /// The request is sound, so an error handler may keep the session.
     Refused(HttpdErrCode),
+    /// A WebSocket handshake for this route was accepted: the 101 is queued and the session
+    /// now speaks WebSocket. Keep polling: frames for the route's handler come as
+    /// [`Completion::Frame`](super::Completion::Frame). (ESP-IDF does not call the handler for
+    /// the handshake either.)
+    WebSocket(&'r Route<U, T>),
+    /// The engine answered by itself (a refused WebSocket handshake: 400, or 426 with
+    /// `Sec-WebSocket-Version: 13`) and will close: keep polling until `Closed`.
+    Answered,
 }
 
 /// Every named method in a fixed order, for the `Allow` bit set.
@@ -60,7 +68,17 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             return Dispatch::Refused(HttpdErrCode::InternalServerError);
         };
         let (method, path) = (request.method(), request.path());
+        let upgrade = crate::ws::handshake::is_upgrade_request(request.raw_head());
         let code = match router.find(&method, path) {
+            Lookup::Found(route) if route.websocket && upgrade => {
+                return match self.open_websocket(route.subprotocols, route.handle_ws_control_frames) {
+                    Ok(()) => Dispatch::WebSocket(route),
+                    Err(e) => {
+                        self.refuse_websocket(e);
+                        Dispatch::Answered
+                    }
+                };
+            }
             Lookup::Found(route) => return Dispatch::Handler(route),
             lookup => lookup.error_code().unwrap_or(HttpdErrCode::NotFound),
         };

@@ -1,6 +1,6 @@
 //! The driving loop: `poll`, the adapter's reports, and the steps behind them.
 
-use super::engine::{Action, Completion, Connection, Current, Expect, Op, Phase, Resp};
+use super::engine::{Action, Codec, Completion, Connection, Current, Expect, Op, Phase, Resp};
 use super::error::ServerError;
 use crate::body::{BodyKind, request_body};
 use crate::chunked::Decoded;
@@ -19,7 +19,7 @@ use crate::version::Version;
 pub const MAX_REQUEST_FIELDS: usize = 32;
 
 /// What one step decided.
-enum Next {
+pub(crate) enum Next {
     Continue,
     Receive,
     Transmit,
@@ -28,8 +28,9 @@ enum Next {
 }
 
 /// A completion, before it borrows the buffer.
-enum Done {
+pub(crate) enum Done {
     Request,
+    Frame(crate::ws::FrameInfo),
     Error(HttpdErrCode),
     Data,
     Trailer { name: (usize, usize), value: (usize, usize) },
@@ -53,6 +54,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 if self.recv_deadline.is_none() {
                     let wait = match self.phase {
                         Phase::Idle => self.config.idle_timeout_ms,
+                        Phase::WebSocket => self.ws_wait(),
                         _ => Some(self.config.recv_wait_timeout_ms),
                     };
                     self.recv_deadline = wait.map(|ms| now.after_millis(ms));
@@ -75,6 +77,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 let rx = self.rx();
                 Action::Done(result.map(|done| match done {
                     Done::Request => Completion::Request,
+                    Done::Frame(info) => Completion::Frame(info),
                     Done::Error(code) => Completion::Error(code),
                     Done::Data => Completion::Data(rx.get(self.data.0..self.data.1).unwrap_or_default()),
                     Done::Trailer { name, value } => Completion::Trailer {
@@ -96,7 +99,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     /// reading.
     pub fn deadline(&self) -> Option<Instant> {
         let recv = match (self.phase, self.op) {
-            (Phase::Idle | Phase::Head | Phase::Finishing, Op::Serve) | (_, Op::ReadBody) => self.recv_deadline,
+            (Phase::Idle | Phase::Head | Phase::Finishing | Phase::WebSocket, Op::Serve) | (_, Op::ReadBody) => {
+                self.recv_deadline
+            }
             _ => None,
         };
         let send = if self.out_pending() { self.send_deadline } else { None };
@@ -176,7 +181,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         }
         self.recv_deadline = None;
         match (self.phase, self.op) {
-            (Phase::Idle, _) | (Phase::Finishing, _) => self.close_now(),
+            (Phase::Idle, _) | (Phase::Finishing, _) | (Phase::WebSocket, Op::Serve) => self.close_now(),
             (Phase::Head, _) => self.refuse(HttpdErrCode::RequestTimeout, true),
             (_, Op::ReadBody) => {
                 self.failure = Some(ServerError::Timeout);
@@ -203,7 +208,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     /// `Expect: 100-continue` answers `100 Continue` first.
     pub fn read_body(&mut self) -> Result<(), ServerError> {
         match (self.phase, self.op) {
-            (Phase::Handling | Phase::Refusing { .. }, Op::Handler) if self.has_request => {
+            (Phase::Handling | Phase::Refusing { .. } | Phase::WebSocket, Op::Handler) if self.has_request => {
                 self.op = Op::ReadBody;
                 Ok(())
             }
@@ -240,6 +245,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     pub fn finish(&mut self, outcome: super::HandlerOutcome) -> Result<(), ServerError> {
         if self.body_pos < self.body_len {
             return Err(ServerError::InvalidState { operation: "finish before the last send completed" });
+        }
+        if self.phase == Phase::WebSocket {
+            return self.finish_frame(outcome);
         }
         let refused = match self.phase {
             Phase::Handling => None,
@@ -319,7 +327,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         self.send_deadline = None;
     }
 
-    fn close_now(&mut self) {
+    pub(crate) fn close_now(&mut self) {
         if self.phase != Phase::Closed {
             self.phase = Phase::Closing;
         }
@@ -355,7 +363,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         }
         match self.op {
             Op::Send => {
-                self.op = Op::Handler;
+                self.op = core::mem::replace(&mut self.after_send, Op::Handler);
                 if core::mem::take(&mut self.head_in_flight) {
                     report(Some(self.id), ServerEventKind::HeadersSent);
                 }
@@ -363,6 +371,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 report(Some(self.id), ServerEventKind::SentData { len });
                 Next::Done(Ok(Done::Sent))
             }
+            Op::ReadBody if self.phase == Phase::WebSocket => self.step_ws_read(),
             Op::ReadBody => self.step_read(),
             Op::Handler => {
                 Next::Done(Err(ServerError::InvalidState { operation: "poll while the handler has the request" }))
@@ -374,6 +383,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                     Next::Done(Ok(Done::Error(code)))
                 }
                 Phase::Finishing => self.step_discard(),
+                Phase::WebSocket => self.step_ws(),
                 _ => {
                     self.op = Op::Handler;
                     Next::Done(Err(ServerError::InvalidState { operation: "poll while the handler has the request" }))
@@ -561,7 +571,10 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 let offset = |s: &[u8]| (s.as_ptr() as usize).wrapping_sub(base);
                 loop {
                     let input = rx.get(self.pos..).unwrap_or_default();
-                    let (n, event) = self.current.decoder.decode(input)?;
+                    let Codec::Chunked(decoder) = &mut self.current.codec else {
+                        return Ok(None);
+                    };
+                    let (n, event) = decoder.decode(input)?;
                     self.pos += n;
                     match event {
                         Decoded::Data(d) => {
@@ -596,7 +609,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
 
     /// Frees the body window for the next receive: consumed bytes go, a partial trailer line
     /// moves to the window's start.
-    fn make_room(&mut self) -> Result<(), ServerError> {
+    pub(crate) fn make_room(&mut self) -> Result<(), ServerError> {
         let base = self.current.head_len;
         if self.pos >= self.end {
             self.pos = base;

@@ -53,8 +53,11 @@ pub enum Completion<'c> {
         /// The field value, without surrounding whitespace.
         value: &'c [u8],
     },
-    /// `read_body`: the body is complete.
+    /// `read_body`: the body is complete (on a WebSocket session: the frame's payload is).
     EndOfBody,
+    /// A WebSocket session received a frame for its handler: read its payload with
+    /// `read_body` (pieces, then `EndOfBody`), then [`Connection::finish`].
+    Frame(crate::ws::FrameInfo),
     /// A send call's bytes went out.
     Sent,
     /// The connection is closed; drop the engine (or [`reset`](Connection::reset) it for the
@@ -85,6 +88,8 @@ pub(crate) enum Phase {
     Refusing { code: HttpdErrCode, uncertain: bool },
     /// The handler is done: sending what is left, then discarding unread body.
     Finishing,
+    /// The session speaks WebSocket (after a 101).
+    WebSocket,
     /// Sending what is left, then closing.
     Closing,
     /// Closed.
@@ -126,6 +131,29 @@ pub(crate) enum Resp {
     Complete,
 }
 
+/// The body decoder of the session's current mode.
+#[derive(Debug, Clone)]
+pub(crate) enum Codec {
+    Chunked(ChunkedDecoder),
+    WebSocket(WsSession),
+}
+
+/// A WebSocket session's receive state.
+#[derive(Debug, Clone)]
+pub(crate) struct WsSession {
+    pub(super) receiver: crate::ws::FrameReceiver,
+    /// Control frames go to the handler too (ESP-IDF's `handle_ws_control_frames`).
+    pub(super) handle_control: bool,
+    /// A control frame the engine answers itself is being collected, at the tail of the
+    /// transmit buffer; `control_len` bytes so far.
+    pub(super) collecting: Option<crate::ws::Opcode>,
+    pub(super) control_len: u8,
+    /// The current frame goes to the handler.
+    pub(super) to_handler: bool,
+    /// A close frame was sent: the session ends when the client's close arrives.
+    pub(super) close_sent: bool,
+}
+
 /// The request being served.
 #[derive(Debug, Clone)]
 pub(crate) struct Current {
@@ -142,7 +170,9 @@ pub(crate) struct Current {
     pub(super) remaining: u64,
     /// Body bytes decoded so far.
     pub(super) received: u64,
-    pub(super) decoder: ChunkedDecoder,
+    /// The chunked decoder of an HTTP body, or the frame receiver once the session speaks
+    /// WebSocket (the two are never needed at once).
+    pub(super) codec: Codec,
     pub(super) body_done: bool,
     pub(super) expect: Expect,
     /// The client asked to close after this exchange (or spoke HTTP/1.0 without keep-alive).
@@ -185,6 +215,8 @@ pub struct Connection<B> {
     /// Pending bytes of the transmit buffer.
     pub(crate) out_pos: usize,
     pub(crate) out_end: usize,
+    /// The operation a send returns to.
+    pub(crate) after_send: Op,
     /// The handler's body in flight: `body_pos` of `body_len` bytes sent.
     pub(crate) body_len: usize,
     pub(crate) body_pos: usize,
@@ -221,6 +253,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             id,
             phase: Phase::Idle,
             op: Op::Serve,
+            after_send: Op::Handler,
             end: 0,
             pos: 0,
             data: (0, 0),
@@ -247,6 +280,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         self.id = id;
         self.phase = Phase::Idle;
         self.op = Op::Serve;
+        self.after_send = Op::Handler;
         self.end = 0;
         self.pos = 0;
         self.data = (0, 0);
@@ -308,7 +342,7 @@ impl Current {
             body: BodyKind::None,
             remaining: 0,
             received: 0,
-            decoder: ChunkedDecoder::new(&config.limits),
+            codec: Codec::Chunked(ChunkedDecoder::new(&config.limits)),
             body_done: true,
             expect: Expect::None,
             client_close: false,

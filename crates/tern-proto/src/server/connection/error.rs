@@ -27,6 +27,9 @@ pub enum ServerError {
     /// The connection is closed (by the client, a transport failure, or the server).
     #[error("connection closed")]
     ConnectionClosed,
+    /// The client broke a WebSocket frame rule; the session closes with the rule's code.
+    #[error("WebSocket: {0}")]
+    WebSocket(crate::ws::WsError),
     /// A response or header the handler gave cannot go on the wire as asked.
     #[error("invalid response: {0}")]
     Response(#[from] LocalError),
@@ -53,6 +56,7 @@ impl ServerError {
         matches!(
             self,
             ServerError::Protocol(_)
+                | ServerError::WebSocket(_)
                 | ServerError::Timeout
                 | ServerError::IncompleteBody { .. }
                 | ServerError::ConnectionClosed

@@ -36,7 +36,9 @@
 //! sent only when the handler reads the body; unread body discarded up to
 //! `max_discard_len`; pipelined requests served in order from the buffer; a request head
 //! older than `recv_wait_timeout` answered with 408; idle sessions closed after
-//! `idle_timeout_ms`; 500 for a handler that answered nothing; HEAD answered without a body.
+//! `idle_timeout_ms`; 500 for a handler that answered nothing; HEAD answered without a body;
+//! and, for a WebSocket route, the handshake (101, or 400/426), pongs for pings, the closing
+//! handshake and every RFC 6455 receive rule (see `websocket.rs`).
 
 mod config;
 mod dispatch;
@@ -45,6 +47,7 @@ mod engine;
 mod error;
 mod request;
 mod respond;
+mod websocket;
 
 pub use config::ServerConfig;
 pub use dispatch::Dispatch;

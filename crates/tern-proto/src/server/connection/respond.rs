@@ -171,6 +171,19 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         Ok(())
     }
 
+    /// Queues a whole response whose short body is copied into the transmit buffer.
+    pub(crate) fn send_raw(&mut self, response: &Response<'_>, body: &[u8]) -> Result<(), ServerError> {
+        let mark = (self.out_end, self.close_after);
+        self.write_head(response, HeadFraming::Length(body.len() as u64))?;
+        if let Err(e) = self.reserve(body.len()) {
+            (self.out_end, self.close_after) = mark;
+            return Err(e);
+        }
+        self.put_out(body);
+        self.resp = Resp::Complete;
+        Ok(())
+    }
+
     /// Queues the last chunk of a chunked body.
     pub(crate) fn queue_last_chunk(&mut self) -> Result<(), ServerError> {
         let Resp::Chunked { framed: true, crlf_owed, silent: false } = self.resp else {
