@@ -3,8 +3,9 @@
 //!
 //! Input: byte 0 picks the config (bit 0: tiny limits and buffers; bit 1: chunked requests
 //! refused; bit 2: keep-alive off) and the handler (bits 3-5: read everything and echo it, read
-//! 5 bytes, answer without reading, answer in chunks, send_err, fail, answer nothing, or an
-//! error handler that keeps the session); byte 1 how the bytes are cut into reads (0: one
+//! 5 bytes, answer without reading, answer in chunks, send_err, fail, routed through a
+//! `Router` with a WebSocket route at `/ws` whose frames are echoed, or an error handler that
+//! keeps the session); byte 1 how the bytes are cut into reads (0: one
 //! byte at a time, else pseudo-random pieces up to `byte 1 % 64 + 1`); byte 2 how many bytes
 //! each transmit accepts (0: all); the rest is what the client sends, then it closes its side.
 //!
@@ -18,8 +19,10 @@
 use libfuzzer_sys::fuzz_target;
 use tern_proto::body::{BodyKind, response_body};
 use tern_proto::chunked::{ChunkedDecoder, Decoded};
+use tern_proto::server::uri::UriMatch;
 use tern_proto::server::{
-    Action, Completion, Connection, HandlerOutcome, HttpdErrCode, Response, ServerConfig, ServerError, SessionId,
+    Action, Completion, Connection, Dispatch, HandlerOutcome, HttpdErrCode, Response, Route, RouteSlot, Router,
+    ServerConfig, ServerError, SessionId,
 };
 use tern_proto::{EMPTY_SLOT, Instant, Limits, Method, Parse, ResponseHead};
 
@@ -34,6 +37,8 @@ enum Seen {
     Trailer(String, Vec<u8>),
     BodyError(ServerError),
     Refused(HttpdErrCode),
+    Upgraded,
+    Frame(u8, bool, u64),
 }
 
 struct Client<'a> {
@@ -182,14 +187,15 @@ fn handle(conn: &mut Connection<Vec<u8>>, c: &mut Client<'_>, handler: u8, seen:
     }
 }
 
-/// Serves the whole input; returns what the handlers saw, the output and the HEAD flags.
+/// Serves the whole input; returns what the handlers saw, the output, the HEAD flags and
+/// where the HTTP part of the output ends (before a 101).
 fn serve(
     config: ServerConfig,
     handler: u8,
     input: &[u8],
     split: Option<u64>,
     tx_limit: usize,
-) -> (Vec<Seen>, Vec<u8>, Vec<bool>) {
+) -> (Vec<Seen>, Vec<u8>, Vec<bool>, usize) {
     let mut conn = Connection::new(vec![0u8; config.buffer_len()], config, SessionId(1)).unwrap();
     let mut c = Client {
         input,
@@ -205,6 +211,10 @@ fn serve(
     };
     let mut seen = Vec::new();
     let mut heads = Vec::new();
+    let mut websocket = false;
+    let mut router: Router<&str, u8, [RouteSlot<&str, u8>; 2]> = Router::new([None, None], UriMatch::Exact);
+    router.register(Route::new("/ws", Method::Get, 1).websocket(true).subprotocols(&["chat"])).expect("a route");
+    router.register(Route::new("/", Method::Get, 2)).expect("a route");
     loop {
         match drive(&mut conn, &mut c) {
             Ok(Completion::Request) => {
@@ -212,8 +222,51 @@ fn serve(
                 let is_head = req.method() == Method::Head;
                 seen.push(Seen::Request(req.method().as_str().to_owned(), req.uri().to_owned(), is_head));
                 heads.push(is_head);
+                if handler == 6 {
+                    // Routed: a WebSocket route at /ws (frames echoed), anything else 404/405/501.
+                    match conn.route(&router) {
+                        Dispatch::WebSocket(_) => {
+                            seen.push(Seen::Upgraded);
+                            // The frames after a 101 are not HTTP responses.
+                            websocket = true;
+                        }
+                        Dispatch::Answered => {}
+                        Dispatch::Refused(code) => conn.reject(code).expect("reject a refusal"),
+                        Dispatch::Handler(_) => {
+                            let outcome = handle(&mut conn, &mut c, 2, &mut seen);
+                            conn.finish(outcome).expect("finish after a handler");
+                        }
+                    }
+                    continue;
+                }
                 let outcome = handle(&mut conn, &mut c, handler, &mut seen);
                 conn.finish(outcome).expect("finish after a handler");
+            }
+            Ok(Completion::Frame(info)) => {
+                seen.push(Seen::Frame(info.opcode.bits(), info.fin, info.payload_len));
+                let mut payload = Vec::new();
+                loop {
+                    if conn.read_body().is_err() {
+                        break;
+                    }
+                    match drive(&mut conn, &mut c) {
+                        Ok(Completion::Data(_)) => {
+                            conn.consume(c.body.len());
+                            payload.extend_from_slice(&c.body);
+                        }
+                        Ok(_) => break,
+                        Err(e) => {
+                            seen.push(Seen::BodyError(e));
+                            break;
+                        }
+                    }
+                }
+                assert!(payload.len() as u64 <= info.payload_len);
+                c.body = payload.clone();
+                if conn.ws_send(info.opcode, info.fin, &payload).is_ok() {
+                    let _ = drive(&mut conn, &mut c);
+                }
+                conn.finish(HandlerOutcome::Ok).expect("finish after a frame");
             }
             Ok(Completion::Error(code)) => {
                 seen.push(Seen::Refused(code));
@@ -233,7 +286,14 @@ fn serve(
         }
     }
     assert!(c.closed && conn.is_closed());
-    (seen, c.output, heads)
+    if websocket {
+        // Only the HTTP part before the 101 is checked as responses.
+        let end = c.output.windows(32).position(|w| w.starts_with(b"HTTP/1.1 101 ")).unwrap_or(c.output.len());
+        heads.truncate(0);
+        return (seen, c.output, heads, end);
+    }
+    let end = c.output.len();
+    (seen, c.output, heads, end)
 }
 
 /// Checks the output is a sequence of well-formed responses; returns how many.
@@ -310,9 +370,11 @@ fuzz_target!(|data: &[u8]| {
         s => Some(u64::from(*s)),
     };
     let tx_limit = usize::from(*tx);
-    let (seen, output, heads) = serve(config, handler, input, None, 0);
-    check_responses(&output, &heads);
-    let (seen_split, output_split, _) = serve(config, handler, input, split, tx_limit);
+    let (seen, output, heads, http_end) = serve(config, handler, input, None, 0);
+    if http_end == output.len() {
+        check_responses(&output, &heads);
+    }
+    let (seen_split, output_split, _, _) = serve(config, handler, input, split, tx_limit);
     assert_eq!(seen, seen_split, "a different split changed what the handlers saw");
     assert_eq!(strip_continue(&output), strip_continue(&output_split), "a different split changed the output");
 });
