@@ -351,3 +351,34 @@ fn a_large_frame_is_read_through_a_small_window() {
     let run = run_ws(config, session(&frames).io(100), ws_route(echo_frames), |_, _| {});
     assert_eq!(server_frames(&run.output), [(Opcode::Binary, true, payload)]);
 }
+
+#[test]
+fn a_frame_whose_payload_stops_coming_times_out_the_read_and_closes() {
+    let mut partial = frame(Opcode::Binary, true, &[7u8; 100]);
+    partial.truncate(50);
+    let mut wire = session(&[partial]);
+    wire.eof_at_end = false;
+    let mut error = None;
+    let mut router: Router<&'static str, Handler, Vec<RouteSlot<&'static str, Handler>>> =
+        Router::new(vec![None; 2], UriMatch::Exact);
+    router.register(ws_route(echo_frames)).unwrap();
+    let mut conn = connection(config());
+    assert_eq!(drive(&mut conn, &mut wire).unwrap(), Got::Request);
+    assert!(matches!(conn.route(&router), Dispatch::WebSocket(_)));
+    assert!(matches!(drive(&mut conn, &mut wire).unwrap(), Got::Frame(_)));
+    loop {
+        conn.read_body().unwrap();
+        match drive(&mut conn, &mut wire) {
+            Ok(Got::Data(d)) => conn.consume(d.len()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(error, Some(tern_proto::server::ServerError::Timeout));
+    conn.finish(HandlerOutcome::Ok).unwrap();
+    assert_eq!(drive(&mut conn, &mut wire).unwrap(), Got::Closed);
+    assert_eq!(wire.now, 5000);
+}

@@ -304,6 +304,12 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             self.op = Op::Handler;
             return Next::Done(Ok(Done::Data));
         }
+        if let Some(failure) = self.failure.take() {
+            // The frame's payload stopped coming for recv_wait_timeout.
+            self.op = Op::Handler;
+            self.close_now();
+            return Next::Done(Err(failure));
+        }
         let (pos, end, rx_size) = (self.pos, self.end, self.rx_size);
         let Codec::WebSocket(ws) = &mut self.current.codec else {
             self.op = Op::Handler;
