@@ -358,7 +358,6 @@ fn a_frame_whose_payload_stops_coming_times_out_the_read_and_closes() {
     partial.truncate(50);
     let mut wire = session(&[partial]);
     wire.eof_at_end = false;
-    let mut error = None;
     let mut router: Router<&'static str, Handler, Vec<RouteSlot<&'static str, Handler>>> =
         Router::new(vec![None; 2], UriMatch::Exact);
     router.register(ws_route(echo_frames)).unwrap();
@@ -366,18 +365,15 @@ fn a_frame_whose_payload_stops_coming_times_out_the_read_and_closes() {
     assert_eq!(drive(&mut conn, &mut wire).unwrap(), Got::Request);
     assert!(matches!(conn.route(&router), Dispatch::WebSocket(_)));
     assert!(matches!(drive(&mut conn, &mut wire).unwrap(), Got::Frame(_)));
-    loop {
+    let error = loop {
         conn.read_body().unwrap();
         match drive(&mut conn, &mut wire) {
             Ok(Got::Data(d)) => conn.consume(d.len()),
             Ok(other) => panic!("{other:?}"),
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
+            Err(e) => break e,
         }
-    }
-    assert_eq!(error, Some(tern_proto::server::ServerError::Timeout));
+    };
+    assert_eq!(error, tern_proto::server::ServerError::Timeout);
     conn.finish(HandlerOutcome::Ok).unwrap();
     assert_eq!(drive(&mut conn, &mut wire).unwrap(), Got::Closed);
     assert_eq!(wire.now, 5000);
