@@ -101,6 +101,17 @@ const NAMED: [(Method<'static>, &str); 20] = [
 ];
 
 impl<'a> Method<'a> {
+    /// The position of a named method in ESP-IDF's enum order, then CONNECT and TRACE
+    /// (0..20); `None` for an extension method. A small integer for bit sets of methods.
+    pub(crate) fn named_index(&self) -> Option<usize> {
+        NAMED.iter().position(|(m, _)| m == self)
+    }
+
+    /// The named methods, in [`named_index`](Self::named_index) order.
+    pub(crate) fn named() -> impl Iterator<Item = Method<'static>> {
+        NAMED.iter().map(|(m, _)| *m)
+    }
+
     /// ESP-IDF's eighteen client methods, in `esp_http_client_method_t` order.
     pub const ESP_IDF: [Method<'static>; 18] = [
         Method::Get,

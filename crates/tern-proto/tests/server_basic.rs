@@ -347,8 +347,7 @@ fn send_err_gives_every_code_its_status_line_and_default_body() {
         assert_eq!(r[0].reason, code.reason());
         assert_eq!(r[0].header("content-type"), Some("text/html"));
         assert_eq!(r[0].body_str(), code.default_message());
-        // send_err alone does not close, except 500 handled by ESP-IDF's rule at finish? No:
-        // the handler answered, so the session stays.
+        // send_err alone does not close: the handler answered, so the session stays.
         assert_eq!(r[0].header("connection"), None, "{code:?}");
     }
     let served = serve_with(config(), Wire::new(GET), |ctx| {

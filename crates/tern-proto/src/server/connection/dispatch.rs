@@ -24,33 +24,9 @@ pub enum Dispatch<'r, U, T> {
     Answered,
 }
 
-/// Every named method in a fixed order, for the `Allow` bit set.
-const NAMED: [Method<'static>; 20] = [
-    Method::Get,
-    Method::Post,
-    Method::Put,
-    Method::Patch,
-    Method::Delete,
-    Method::Head,
-    Method::Notify,
-    Method::Subscribe,
-    Method::Unsubscribe,
-    Method::Options,
-    Method::Copy,
-    Method::Move,
-    Method::Lock,
-    Method::Unlock,
-    Method::Propfind,
-    Method::Proppatch,
-    Method::Mkcol,
-    Method::Report,
-    Method::Connect,
-    Method::Trace,
-];
-
 /// The methods of an `Allow` bit set, in a fixed order.
 pub(crate) fn allowed(bits: u32) -> impl Iterator<Item = Method<'static>> {
-    NAMED.into_iter().enumerate().filter(move |(i, _)| bits & (1 << i) != 0).map(|(_, m)| m)
+    Method::named().enumerate().filter(move |(i, _)| bits & (1 << i) != 0).map(|(_, m)| m)
 }
 
 impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
@@ -85,7 +61,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         if code == HttpdErrCode::MethodNotAllowed {
             let mut bits = 0u32;
             for m in router.allowed_methods(path) {
-                if let Some(i) = NAMED.iter().position(|n| *n == m) {
+                if let Some(i) = m.named_index() {
                     bits |= 1 << i;
                 }
             }

@@ -319,7 +319,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         self.out_pos < self.out_end || self.body_pos < self.body_len
     }
 
-    fn clear_output(&mut self) {
+    pub(crate) fn clear_output(&mut self) {
         self.out_pos = 0;
         self.out_end = 0;
         self.body_pos = 0;

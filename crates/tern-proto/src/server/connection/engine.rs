@@ -183,7 +183,7 @@ pub(crate) struct Current {
     pub(super) discarded: u64,
     /// The client broke the body's framing or limit while the handler read it.
     pub(super) body_error: Option<crate::error::RemoteError>,
-    /// For a 405: the methods the path allows, as bits of `dispatch::NAMED`.
+    /// For a 405: the methods the path allows, as bits of `Method::named_index`.
     pub(super) allow: u32,
 }
 

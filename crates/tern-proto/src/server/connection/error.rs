@@ -40,14 +40,6 @@ pub enum ServerError {
         /// The refused call.
         operation: &'static str,
     },
-    /// A whole response was sent with a body of another length than it declared.
-    #[error("body length {given} differs from the declared {declared}")]
-    BodyLengthMismatch {
-        /// Content-Length declared.
-        declared: u64,
-        /// Bytes given.
-        given: u64,
-    },
 }
 
 impl ServerError {

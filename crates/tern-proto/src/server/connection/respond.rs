@@ -158,8 +158,14 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         let allow_value = core::str::from_utf8(allow_buf.get(..allow_len).unwrap_or_default()).unwrap_or_default();
         let allow = [("Allow", allow_value)];
         let response = Response { headers: if allow_len > 0 { &allow } else { &[] }, ..response };
+        self.send_raw(&response, body)
+    }
+
+    /// Queues a whole response whose short body is copied into the transmit buffer (left out
+    /// where the response has none); all or nothing.
+    pub(crate) fn send_raw(&mut self, response: &Response<'_>, body: &[u8]) -> Result<(), ServerError> {
         let mark = (self.out_end, self.close_after);
-        self.write_head(&response, HeadFraming::Length(body.len() as u64))?;
+        self.write_head(response, HeadFraming::Length(body.len() as u64))?;
         if !self.suppress_body(response.status) {
             if let Err(e) = self.reserve(body.len()) {
                 (self.out_end, self.close_after) = mark;
@@ -167,19 +173,6 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             }
             self.put_out(body);
         }
-        self.resp = Resp::Complete;
-        Ok(())
-    }
-
-    /// Queues a whole response whose short body is copied into the transmit buffer.
-    pub(crate) fn send_raw(&mut self, response: &Response<'_>, body: &[u8]) -> Result<(), ServerError> {
-        let mark = (self.out_end, self.close_after);
-        self.write_head(response, HeadFraming::Length(body.len() as u64))?;
-        if let Err(e) = self.reserve(body.len()) {
-            (self.out_end, self.close_after) = mark;
-            return Err(e);
-        }
-        self.put_out(body);
         self.resp = Resp::Complete;
         Ok(())
     }

@@ -189,14 +189,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         let body: &[u8] = if field.is_some() { b"Upgrade Required" } else { b"Bad request syntax" };
         self.close_after = true;
         if self.send_raw(&response, body).is_err() {
-            self.clear_pending();
+            self.clear_output();
         }
         self.close_now();
-    }
-
-    fn clear_pending(&mut self) {
-        self.out_pos = 0;
-        self.out_end = 0;
     }
 
     /// Reads frames between handler calls: control frames answered, data frames handed out.
@@ -378,7 +373,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             Ok(n) => payload.get(..n).unwrap_or_default(),
             Err(_) => &[],
         };
-        self.clear_pending();
+        self.clear_output();
         let _ = self.queue_control(Opcode::Close, payload);
         self.close_now();
     }
