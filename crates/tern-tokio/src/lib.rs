@@ -1,0 +1,11 @@
+//! # tern-tokio: the tern client and server on tokio
+//!
+//! Two adapters that move bytes between tokio's sockets and the sans-IO engines of
+//! [`tern_proto`]: an async [`Client`] (`esp_http_client` in async Rust form) and a
+//! [`Server`] (`esp_http_server`: URI handlers, sessions, queued work, async handlers and
+//! WebSocket). Every protocol decision is the engine's; this crate connects, accepts, sleeps
+//! until deadlines and spawns tasks.
+
+pub mod client;
+pub mod server;
+

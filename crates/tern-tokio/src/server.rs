@@ -1,0 +1,1 @@
+//! The async server (being built).
