@@ -8,4 +8,3 @@
 
 pub mod client;
 pub mod server;
-

@@ -1,1 +1,0 @@
-//! The async server (being built).
