@@ -7,4 +7,5 @@
 //! until deadlines and spawns tasks.
 
 pub mod client;
+pub mod file_server;
 pub mod server;
