@@ -1,1 +1,387 @@
-//! The async client (being built).
+//! The async client: ESP-IDF's `esp_http_client` on tokio.
+//!
+//! This module owns the tokio side of a client connection and nothing else: resolving the
+//! host, connecting a [`TcpStream`] (every resolved address in order, `TCP_NODELAY` set),
+//! writing the engine's bytes with vectored writes, reading into the engine's receive buffer,
+//! and sleeping until the engine's deadline. Every protocol decision (framing, redirects,
+//! authentication, keep-alive and reuse, retries, timeouts) is made by the sans-IO engine of
+//! [`tern_proto::client`], built from the same [`ClientConfig`] as `tern_std::Client`. The
+//! engine's getters and setters (`set_url`, `set_header`, `status_code`, ...) are reached
+//! through `Deref`.
+//!
+//! Each operation is one loop over the engine (see [`tern_proto::client`]): ask it what it
+//! wants, try that without blocking, and when the socket is not ready, wait for readiness or
+//! the engine's deadline, whichever comes first. Dropping an operation's future therefore
+//! leaves the engine where it stopped, and calling the same operation again resumes it, as
+//! ESP-IDF's `is_async` mode does after `ESP_ERR_HTTP_EAGAIN` ([`write`](Client::write)
+//! excepted: some of the dropped call's bytes may have been sent).
+//!
+//! `https` URLs are refused with [`ClientError::TlsUnavailable`] until TLS arrives.
+
+use std::io::{self, IoSlice};
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use socket2::{SockRef, TcpKeepalive};
+use tern_proto::Instant;
+use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+/// The most [`Client::read_to_end`] reserves up front from a response's Content-Length.
+const MAX_PREALLOCATION: usize = 1 << 20;
+
+/// Why an operation of the async client did not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request failed; the engine says why and whose fault it was.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The host name could not be resolved.
+    #[error("could not resolve {host}: {source}")]
+    Resolve {
+        /// The host.
+        host: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// [`Client::read_to_end`]: the body is longer than the limit it was given. The rest of
+    /// the body is left unread (the next request opens a new connection).
+    #[error("the response body is longer than the {limit} bytes allowed")]
+    BodyTooLarge {
+        /// The limit given.
+        limit: usize,
+    },
+}
+
+impl Error {
+    /// The engine's error, if that is what this is.
+    pub fn client_error(&self) -> Option<&ClientError> {
+        match self {
+            Error::Client(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// An async HTTP/1.1 client: ESP-IDF's client handle on tokio.
+///
+/// One `Client` is one connection at a time, reused across requests when the server allows
+/// it (the engine decides). Body bytes of [`perform`](Self::perform) reach the event handler
+/// as `OnData`; the streaming flow ([`open`](Self::open), [`write`](Self::write),
+/// [`fetch_headers`](Self::fetch_headers), [`read`](Self::read)) hands them to the caller.
+///
+/// ```no_run
+/// use tern_proto::Method;
+/// use tern_proto::client::ClientConfig;
+/// use tern_tokio::client::Client;
+///
+/// # async fn run() -> Result<(), tern_tokio::client::Error> {
+/// let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+/// let mut client = Client::new(&config)?;
+/// client.perform().await?;
+/// println!("{:?}", client.status_code());
+///
+/// // The streaming flow, on the same (kept-alive) connection.
+/// client.set_url("/upload")?;
+/// client.set_method(Method::Post);
+/// client.open(None).await?; // chunked
+/// client.write(b"hello").await?;
+/// client.fetch_headers().await?;
+/// let body = client.read_to_end(64 * 1024).await?;
+/// println!("{} bytes", body.len());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Client<'a, H: EventHandler = NoEvents> {
+    engine: engine::Client<'a, Vec<u8>, H>,
+    stream: Option<TcpStream>,
+    /// Time zero for the engine's [`Instant`]s.
+    epoch: std::time::Instant,
+    tcp_keep_alive: Option<engine::TcpKeepAlive>,
+    /// A more precise account of a failure than the engine's `Connect` (a resolver error,
+    /// https without TLS), returned when the engine finishes the operation.
+    failure: Option<Error>,
+}
+
+impl<'a> Client<'a, NoEvents> {
+    /// A client for `config` (`esp_http_client_init`), without an event handler.
+    pub fn new(config: &ClientConfig<'a>) -> Result<Self, Error> {
+        Client::with_handler(config, NoEvents)
+    }
+}
+
+impl<'a, H: EventHandler> Client<'a, H> {
+    /// A client for `config` whose events go to `handler`, in ESP-IDF's order.
+    pub fn with_handler(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
+        let mut config = config.clone();
+        config.entropy = random_seed();
+        let buf = vec![0u8; config.buffer_len()];
+        Ok(Client {
+            engine: engine::Client::new(&config, buf, handler)?,
+            stream: None,
+            epoch: std::time::Instant::now(),
+            tcp_keep_alive: config.tcp_keep_alive,
+            failure: None,
+        })
+    }
+
+    /// The whole request, redirects and authentication included (`esp_http_client_perform`).
+    /// Body bytes reach the event handler as `OnData`.
+    pub async fn perform(&mut self) -> Result<(), Error> {
+        let now = self.now();
+        self.engine.perform(now)?;
+        self.drive(|_| ()).await
+    }
+
+    /// Connects if needed and sends the head of a streamed request (`esp_http_client_open`);
+    /// `None` streams the body chunked.
+    pub async fn open(&mut self, write_len: Option<u64>) -> Result<(), Error> {
+        let now = self.now();
+        self.engine.open(write_len, now)?;
+        self.drive(|_| ()).await
+    }
+
+    /// Writes body bytes after [`open`](Self::open) (`esp_http_client_write`): all of
+    /// `data`, unless the engine stops accepting bytes; returns how many were sent.
+    ///
+    /// Not cancel-safe: when the future is dropped, part of `data` may have been sent.
+    pub async fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let mut done = 0;
+        while done < data.len() {
+            let accepted = self.engine.write(data.get(done..).unwrap_or_default())?;
+            done += accepted;
+            self.drive(|_| ()).await?;
+            if accepted == 0 {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Ends the request body and reads the response head (`esp_http_client_fetch_headers`).
+    /// Returns the Content-Length, if the response has one.
+    pub async fn fetch_headers(&mut self) -> Result<Option<u64>, Error> {
+        self.engine.fetch_headers()?;
+        self.drive(|_| ()).await?;
+        Ok(self.engine.content_length())
+    }
+
+    /// Reads decoded body bytes (`esp_http_client_read`); `Ok(0)` is the end of the body
+    /// (or an empty `buf`), which is never confused with an error.
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.engine.read()?;
+        let n = self
+            .drive(|completion| match completion {
+                Completion::Data(data) => {
+                    let n = data.len().min(buf.len());
+                    buf.get_mut(..n).unwrap_or_default().copy_from_slice(data.get(..n).unwrap_or_default());
+                    n
+                }
+                _ => 0,
+            })
+            .await?;
+        self.engine.consume(n);
+        Ok(n)
+    }
+
+    /// Reads until `buf` is full or the body ends (`esp_http_client_read_response`).
+    pub async fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.read(buf.get_mut(filled..).unwrap_or_default()).await? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Reads the rest of the response body into one buffer, after
+    /// [`fetch_headers`](Self::fetch_headers). A body longer than `limit` bytes fails with
+    /// [`Error::BodyTooLarge`].
+    pub async fn read_to_end(&mut self, limit: usize) -> Result<Bytes, Error> {
+        let hint = self.engine.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut body = BytesMut::with_capacity(hint.min(limit).min(MAX_PREALLOCATION));
+        loop {
+            self.engine.read()?;
+            let step = self
+                .drive(|completion| match completion {
+                    Completion::Data(data) if body.len().saturating_add(data.len()) > limit => Err(()),
+                    Completion::Data(data) => {
+                        body.extend_from_slice(data);
+                        Ok(data.len())
+                    }
+                    _ => Ok(0),
+                })
+                .await?;
+            match step {
+                Err(()) => return Err(Error::BodyTooLarge { limit }),
+                Ok(0) => return Ok(body.freeze()),
+                Ok(n) => self.engine.consume(n),
+            }
+        }
+    }
+
+    /// Reads and discards the rest of the body (`esp_http_client_flush_response`).
+    pub async fn flush_response(&mut self) -> Result<(), Error> {
+        self.engine.flush_response()?;
+        self.drive(|_| ()).await
+    }
+
+    /// Closes the connection (`esp_http_client_close`); settings are kept.
+    pub async fn close(&mut self) -> Result<(), Error> {
+        self.engine.close();
+        self.drive(|_| ()).await
+    }
+
+    /// Milliseconds since `epoch`, as the engine counts time.
+    fn now(&self) -> Instant {
+        Instant::from_millis(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// The engine's deadline as a tokio instant; `None` when there is none (or it is beyond
+    /// what the clock can represent).
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        let at = self.epoch.checked_add(Duration::from_millis(self.engine.deadline()?.as_millis()))?;
+        Some(tokio::time::Instant::from_std(at))
+    }
+
+    /// Runs the engine until the operation is done; `on_done` sees the completion.
+    async fn drive<T>(&mut self, on_done: impl FnOnce(Completion<'_>) -> T) -> Result<T, Error> {
+        loop {
+            let now = self.now();
+            // The one place a passed deadline is reported: the engine counts each report as
+            // a timeout of its own.
+            if self.engine.deadline().is_some_and(|d| now >= d) {
+                self.engine.handle_timeout(now);
+            }
+            // What the socket must become before the engine is asked again.
+            let mut wait = None;
+            match self.engine.poll(now) {
+                Action::Done(result) => {
+                    let failure = self.failure.take();
+                    return match result {
+                        Ok(completion) => Ok(on_done(completion)),
+                        Err(e) => Err(failure.unwrap_or(Error::Client(e))),
+                    };
+                }
+                Action::Connect(endpoint) => {
+                    if endpoint.scheme.is_secure() {
+                        self.failure = Some(ClientError::TlsUnavailable.into());
+                        self.engine.connect_failed(now);
+                        continue;
+                    }
+                    let (host, port) = (endpoint.host.to_owned(), endpoint.port);
+                    self.connect(&host, port).await;
+                }
+                Action::Transmit([head, body]) => {
+                    let Some(stream) = self.stream.as_ref() else {
+                        self.engine.transport_failed(now);
+                        continue;
+                    };
+                    match stream.try_write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
+                        Ok(0) => self.engine.transport_failed(now),
+                        Ok(n) => self.engine.transmitted(n, now),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = Some(Interest::WRITABLE),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => self.engine.transport_failed(now),
+                    }
+                }
+                Action::Receive(buf) => {
+                    let Some(stream) = self.stream.as_ref() else {
+                        self.engine.transport_failed(now);
+                        continue;
+                    };
+                    match stream.try_read(buf) {
+                        Ok(n) => self.engine.received(n, now),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = Some(Interest::READABLE),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => self.engine.transport_failed(now),
+                    }
+                }
+                Action::Close => {
+                    self.stream = None;
+                    self.engine.closed();
+                }
+            }
+            if let (Some(interest), Some(stream)) = (wait, self.stream.as_ref()) {
+                // Readiness or the deadline: either way the engine is asked again, and the
+                // top of the loop reports a deadline that passed.
+                if let Some(Err(_)) = until(self.deadline(), stream.ready(interest)).await {
+                    self.engine.transport_failed(self.now());
+                }
+            }
+        }
+    }
+
+    /// Opens the connection for the engine's `Connect`: resolves `host`, tries each address
+    /// in order until one accepts, all within the engine's deadline, and reports the outcome
+    /// (a deadline that passed is left for `drive` to report).
+    async fn connect(&mut self, host: &str, port: u16) {
+        let deadline = self.deadline();
+        let addrs = match until(deadline, tokio::net::lookup_host((host, port))).await {
+            None => return,
+            Some(Ok(addrs)) => addrs,
+            Some(Err(source)) => {
+                self.failure = Some(Error::Resolve { host: host.to_owned(), source });
+                return self.engine.connect_failed(self.now());
+            }
+        };
+        for addr in addrs {
+            match until(deadline, TcpStream::connect(addr)).await {
+                None => return,
+                Some(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    if let Some(k) = self.tcp_keep_alive {
+                        let probes =
+                            TcpKeepalive::new().with_time(k.idle).with_interval(k.interval).with_retries(k.count);
+                        let _ = SockRef::from(&stream).set_tcp_keepalive(&probes);
+                    }
+                    self.stream = Some(stream);
+                    return self.engine.connected(self.now());
+                }
+                Some(Err(_)) => {}
+            }
+        }
+        self.engine.connect_failed(self.now());
+    }
+}
+
+/// Runs `io` until it finishes or `deadline` passes (`None`: when the deadline passed first).
+async fn until<F: Future>(deadline: Option<tokio::time::Instant>, io: F) -> Option<F::Output> {
+    let Some(deadline) = deadline else {
+        return Some(io.await);
+    };
+    tokio::select! {
+        biased;
+        out = io => Some(out),
+        () = tokio::time::sleep_until(deadline) => None,
+    }
+}
+
+impl<'a, H: EventHandler> Deref for Client<'a, H> {
+    type Target = engine::Client<'a, Vec<u8>, H>;
+    fn deref(&self) -> &Self::Target {
+        &self.engine
+    }
+}
+
+impl<H: EventHandler> DerefMut for Client<'_, H> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.engine
+    }
+}
+
+/// A seed for Digest client nonces from the standard library's per-process randomness.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
+}
