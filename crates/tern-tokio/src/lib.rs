@@ -1,8 +1,8 @@
 //! # tern-tokio: the tern client and server on tokio
 //!
 //! Two adapters that move bytes between tokio's sockets and the sans-IO engines of
-//! [`tern_proto`]: an async [`Client`] (`esp_http_client` in async Rust form) and a
-//! [`Server`] (`esp_http_server`: URI handlers, sessions, queued work, async handlers and
+//! [`tern_proto`]: an async [`Client`](client::Client) (`esp_http_client` in async Rust form) and a
+//! [`Server`](server::Server) (`esp_http_server`: URI handlers, sessions, queued work, async handlers and
 //! WebSocket). Every protocol decision is the engine's; this crate connects, accepts, sleeps
 //! until deadlines and spawns tasks.
 
