@@ -234,6 +234,11 @@ impl<'a, H: EventHandler> Client<'a, H> {
         self.drive(|_| ())
     }
 
+    /// Time until the engine's deadline, as known before the next poll.
+    fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.engine.deadline().map(|d| Duration::from_millis(d.as_millis().saturating_sub(now.as_millis())))
+    }
+
     fn now(&self) -> Instant {
         Instant::from_millis(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
@@ -243,8 +248,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
         let mut on_done = Some(on_done);
         loop {
             let now = self.now();
-            let timeout =
-                self.engine.deadline().map(|d| Duration::from_millis(d.as_millis().saturating_sub(now.as_millis())));
+            let timeout = self.time_left(now);
             if timeout == Some(Duration::ZERO) {
                 self.engine.handle_timeout(now);
             }
@@ -262,6 +266,8 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 }
                 Action::Connect(endpoint) => {
                     let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
+                    // The engine set the connect deadline in this poll: read it now.
+                    let timeout = self.time_left(now);
                     if secure {
                         self.engine.connect_failed(now);
                         self.settle(now);
@@ -276,7 +282,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     };
                     let slices = [IoSlice::new(parts[0]), IoSlice::new(parts[1])];
                     if !self.nonblocking {
-                        let _ = stream.set_write_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
+                        let _ = stream.set_write_timeout(Some(socket_timeout(timeout)));
                     }
                     match stream.write_vectored(&slices) {
                         Ok(0) => self.engine.transport_failed(now),
@@ -299,7 +305,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         continue;
                     };
                     if !self.nonblocking {
-                        let _ = stream.set_read_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
+                        let _ = stream.set_read_timeout(Some(socket_timeout(timeout)));
                     }
                     match stream.read(buf) {
                         Ok(n) => {
@@ -477,6 +483,17 @@ impl<'a, H: EventHandler> Client<'a, H> {
         self.tcp_keep_alive
             .map(|k| TcpKeepalive::new().with_time(k.idle).with_interval(k.interval).with_retries(k.count))
     }
+}
+
+/// How long a blocking read or write waits when the engine had no deadline before the poll
+/// that asked for it: the poll may just have set one (a new operation's), so the wait is
+/// short and the loop looks again.
+const UNKNOWN_DEADLINE_WAIT: Duration = Duration::from_millis(100);
+
+/// The socket timeout for a blocking read or write: the time left (at least 1 ms, since zero
+/// means "no timeout" to the socket), or a short wait when it was not known yet.
+fn socket_timeout(time_left: Option<Duration>) -> Duration {
+    time_left.map_or(UNKNOWN_DEADLINE_WAIT, |t| t.max(Duration::from_millis(1)))
 }
 
 /// EINPROGRESS on the platforms std supports here (Linux and macOS differ).

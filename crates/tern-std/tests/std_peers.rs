@@ -202,3 +202,51 @@ fn a_failed_resolve_leaves_no_stale_error_behind() {
     client.set_url("http://nonexistent.invalid/").unwrap();
     assert!(matches!(client.perform().unwrap_err(), Error::Resolve { .. }));
 }
+
+/// A timeout is reported once: exactly one `Error` event, between the request and the
+/// disconnect.
+#[test]
+fn a_timeout_reports_one_error_event() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/silent", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_head(&mut stream);
+        // Silent until the client leaves.
+        let _ = stream.read(&mut [0u8; 1]);
+    });
+    let config = ClientConfig { url: Some(&url), timeout: Duration::from_millis(200), ..ClientConfig::default() };
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handler = move |e: &Event<'_>| sink.lock().unwrap().push(e.kind.id());
+    let mut client = Client::with_handler(&config, handler).unwrap();
+    assert!(client.perform().is_err());
+    let names: Vec<String> = events.lock().unwrap().iter().map(|id| format!("{id:?}")).collect();
+    assert_eq!(names, ["OnConnected", "HeadersSent", "Error", "Disconnected"]);
+    server.join().unwrap();
+}
+
+/// The streamed flow's `fetch_headers` waits no longer than the timeout, even though the
+/// engine sets that deadline only when it is asked what to do next.
+#[test]
+fn streamed_fetch_headers_times_out_on_a_silent_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/silent", listener.local_addr().unwrap());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_head(&mut stream);
+        // Hold the connection open, silent, until the test is over.
+        let _ = done_rx.recv_timeout(Duration::from_secs(10));
+    });
+    let config = ClientConfig { url: Some(&url), timeout: Duration::from_millis(200), ..ClientConfig::default() };
+    let mut client = Client::new(&config).unwrap();
+    client.open(Some(0)).unwrap();
+    let started = std::time::Instant::now();
+    let err = client.fetch_headers().unwrap_err();
+    let waited = started.elapsed();
+    done_tx.send(()).unwrap();
+    assert!(matches!(err, Error::Client(ClientError::Timeout(_))), "{err}");
+    assert!(waited < Duration::from_secs(2), "fetch_headers waited {waited:?} for a 200 ms timeout");
+    server.join().unwrap();
+}

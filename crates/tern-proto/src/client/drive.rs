@@ -368,6 +368,9 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         emit(&mut self.handler, self.id, self.state, EventKind::Error(error));
         self.error = Some(error);
         self.retry = false;
+        // The operation has failed: nothing waits any more, so a second `handle_timeout`
+        // cannot fail it (and report `Error`) twice.
+        self.deadline = None;
         if matches!(self.conn, Conn::Open { .. } | Conn::Connecting) {
             self.conn = Conn::Closing;
         }

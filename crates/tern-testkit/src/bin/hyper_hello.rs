@@ -14,7 +14,10 @@ use hyper_util::rt::TokioIo;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.windows(2).find(|w| w.first().is_some_and(|a| a == name)).and_then(|w| w.get(1)?.parse().ok()).unwrap_or(default)
+    args.windows(2)
+        .find(|w| w.first().is_some_and(|a| a == name))
+        .and_then(|w| w.get(1)?.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
