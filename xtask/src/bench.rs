@@ -3,7 +3,9 @@
 //! - head parsing: tern-proto against bare httparse on the same bytes (criterion,
 //!   `crates/tern-proto/benches/heads.rs`);
 //! - client keep-alive requests per second: tern-std against ureq 3, same hyper server, rounds
-//!   interleaved (`crates/tern-std/benches/keepalive.rs`).
+//!   interleaved (`crates/tern-std/benches/keepalive.rs`);
+//! - server requests per second with wrk: tern-tokio's advanced_tests `/hello` against a hyper
+//!   hello server (`bench_server.rs`).
 //!
 //! Figures are ratios against the peer measured in the same run: the machines are shared and
 //! noisy, so absolute numbers mean little. `docs/benchmarks.md` records the results.
@@ -11,15 +13,15 @@
 use crate::cmd::{Cmd, Error, Result};
 
 /// One-line usage, for `cargo xtask --help`.
-pub(crate) const USAGE: &str = "cargo xtask bench [heads|client]";
+pub(crate) const USAGE: &str = "cargo xtask bench [heads|client|server]";
 
 /// What `bench` does, for `cargo xtask --help`.
-pub(crate) const ABOUT: &str = "run the benchmarks (tern against httparse, ureq) and print ratios";
+pub(crate) const ABOUT: &str = "run the benchmarks (tern against httparse, ureq, hyper) and print ratios";
 
 /// Runs `cargo xtask bench`.
 pub(crate) fn main(args: &[String]) -> Result {
     let which = args.first().map(String::as_str);
-    if args.len() > 1 || !matches!(which, None | Some("heads" | "client")) {
+    if args.len() > 1 || !matches!(which, None | Some("heads" | "client" | "server")) {
         return Err(Error::new(format!("unexpected arguments {args:?}; usage: {USAGE}")));
     }
     if matches!(which, None | Some("heads")) {
@@ -27,6 +29,9 @@ pub(crate) fn main(args: &[String]) -> Result {
     }
     if matches!(which, None | Some("client")) {
         Cmd::cargo().args(["bench", "-p", "tern-std", "--bench", "keepalive"]).run()?;
+    }
+    if matches!(which, None | Some("server")) {
+        crate::bench_server::main()?;
     }
     Ok(())
 }

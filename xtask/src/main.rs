@@ -4,7 +4,7 @@
 //! ```text
 //! cargo xtask ci [--skip-fuzz]           every CI check (README's test command is `cargo xtask ci`)
 //! cargo xtask fuzz TARGET [--time SECS]  fuzz one target for longer
-//! cargo xtask bench [heads|client]       benchmarks, as ratios against peers in the same run
+//! cargo xtask bench [heads|client|server] benchmarks, as ratios against peers in the same run
 //! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
 //! ```
 //!
@@ -16,6 +16,7 @@
 //! `src/<name>.rs` with those three items and add one line to [`SUBCOMMANDS`].
 
 mod bench;
+mod bench_server;
 mod ci;
 mod cmd;
 mod fuzz;
