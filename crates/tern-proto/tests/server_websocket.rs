@@ -344,6 +344,26 @@ fn with_handle_ws_control_frames_the_handler_sees_pings() {
 }
 
 #[test]
+fn with_handle_ws_control_frames_a_close_the_handler_read_ends_the_session() {
+    let mut input = with_version("13");
+    input.extend(frame(Opcode::Close, true, &1000u16.to_be_bytes()));
+    let route = ws_route(|ctx, info| {
+        assert_eq!(info.opcode, Opcode::Close);
+        let payload = ctx.read_some(usize::MAX).unwrap();
+        assert_eq!(ctx.read_some(usize::MAX).unwrap(), b"", "the close frame's payload is complete");
+        ctx.wire.body = payload.clone();
+        ctx.conn.ws_send(Opcode::Close, true, &payload).unwrap();
+        assert_eq!(drive(ctx.conn, ctx.wire).unwrap(), Got::Sent);
+        HandlerOutcome::Ok
+    })
+    .handle_ws_control_frames(true);
+    // The client keeps its side open: only the server can end the session.
+    let run = run_ws(config(), Wire::open(&input), route, |_, _| {});
+    assert_eq!(server_frames(&run.output), [(Opcode::Close, true, 1000u16.to_be_bytes().to_vec())]);
+    assert!(run.closed, "the session ends after the handler answered the client's close");
+}
+
+#[test]
 fn a_large_frame_is_read_through_a_small_window() {
     let config = ServerConfig { body_window: 64, ..config() };
     let payload: Vec<u8> = (0..5000u32).map(|i| (i % 200) as u8).collect();

@@ -71,9 +71,9 @@ async fn echo(mut req: Request) -> HandlerResult {
     match frame.opcode {
         Opcode::Ping => req.ws_send(Opcode::Pong, true, &payload).await,
         Opcode::Close => {
-            // The closing handshake: the client's status code back, then the session ends.
-            req.ws_send(Opcode::Close, true, payload.get(..2).unwrap_or_default()).await?;
-            Err(Error::fail("closing handshake done"))
+            // The closing handshake: the client's status code back; the engine then ends the
+            // session, since nothing may follow a close.
+            req.ws_send(Opcode::Close, true, payload.get(..2).unwrap_or_default()).await
         }
         Opcode::Text if payload.starts_with(b"Trigger async") => {
             queue_send(&req, Opcode::Text, Bytes::from_static(ASYNC_DATA.as_bytes()))
