@@ -1,12 +1,16 @@
-//! `tern`: a curl-compatible HTTP client on tern's engine.
+//! `tern`: a curl-compatible HTTP client on tern's engine, and a demo.
 //!
 //! `tern [OPTIONS] URL...` fetches each URL with one [`tern_std::Client`] (so several URLs share
 //! one keep-alive connection), writes bodies to stdout or `-o` files as they arrive, and exits
 //! with curl's code for the last URL. The options are a subset of curl's, with curl's
 //! meaning: see `tern --help`.
+//!
+//! A first argument `demo` selects a subcommand instead: `tern demo` takes the client on a
+//! checked tour of an in-process tern-tokio server.
 
 mod args;
 mod data;
+mod demo;
 mod exit;
 mod output;
 mod progress;
@@ -18,6 +22,11 @@ mod write_out;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The subcommands: a first argument that is exactly `demo` (a host of that name is still
+    // reached as `http://demo`). Their parsers see the rest, named after them.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "demo") {
+        return demo::main(std::env::args_os().skip(1));
+    }
     let code = match args::Options::from_env() {
         Ok(opts) => transfer::run(&opts),
         Err(failure) => {
