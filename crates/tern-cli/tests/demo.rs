@@ -68,6 +68,10 @@ fn every_step_passes_and_the_log_shows_it() {
     assert!(log.lines().any(|l| l.starts_with("tern demo: 10/10 steps passed in ")), "{log}");
     // ESP-IDF's log format: level, milliseconds, tag.
     assert!(log.lines().any(|l| l.starts_with("I (") && l.contains(") HTTP_CLIENT: HTTP_EVENT_ON_CONNECTED")));
+    // Every HTTP step ends with its client's cleanup.
+    for name in &STEPS[..9] {
+        assert_eq!(count(&section(&log, name), "HTTP_EVENT_DISCONNECTED"), 1, "{name}");
+    }
 
     let get = section(&log, "GET");
     assert_eq!(statuses(&get), [200]);
@@ -104,6 +108,7 @@ fn every_step_passes_and_the_log_shows_it() {
     assert_eq!(statuses(&keep_alive), [200, 200, 200]);
     assert_eq!(count(&keep_alive, "HTTP_EVENT_ON_CONNECTED"), 1, "{keep_alive:#?}");
     assert_eq!(count(&keep_alive, "HTTP_EVENT_HEADERS_SENT"), 3);
+    assert_eq!(count(&keep_alive, "HTTP_EVENT_DISCONNECTED"), 1);
     assert!(keep_alive.last().unwrap().contains("ON_CONNECTED ×1, server sessions opened: 1"));
 
     let ws = section(&log, "WebSocket echo");
