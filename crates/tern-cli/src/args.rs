@@ -13,6 +13,10 @@ use crate::exit::Failure;
 #[derive(Parser, Debug)]
 #[command(name = "tern", version, about = "Transfer a URL: a curl-compatible subset on the tern HTTP engine")]
 #[command(args_override_self = true)]
+#[command(
+    override_usage = "tern [OPTIONS] URL...\n       tern demo [--quiet]\n       tern serve [--port N] [--bind ADDR] [DIR]"
+)]
+#[command(after_help = SUBCOMMANDS)]
 struct Args {
     /// URLs to fetch, in order, over one client (and one keep-alive connection where possible).
     #[arg(required = true, value_name = "URL")]
@@ -100,6 +104,19 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
 }
+
+/// The subcommands, for `--help`: selected by a first argument that is exactly their name.
+const SUBCOMMANDS: &str = "\
+Subcommands (a first argument `demo` or `serve`; fetch a host of that name as http://demo):
+  tern demo [--quiet]
+          Start a tern server on a free loopback port and take tern's client on a checked tour
+          of it (GET, POST, chunked upload and download, redirect, Basic and Digest auth,
+          keep-alive, WebSocket echo), printing an ESP-IDF style event log and one line per
+          step. --quiet prints only those lines. Exits with 1 if any step fails.
+  tern serve [--port N] [--bind ADDR] [DIR]
+          Serve DIR (default .) on ADDR (default 127.0.0.1) port N (default 8080; 0 picks a
+          free one) until Ctrl-C: GET / lists it, GET /NAME downloads, POST /upload/NAME
+          stores the body, POST /delete/NAME deletes.";
 
 /// How credentials are offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
