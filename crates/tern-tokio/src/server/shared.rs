@@ -175,7 +175,7 @@ impl ServerHandle {
     /// handle they are given. Refused once the server stops.
     ///
     /// ```no_run
-    /// # async fn f(server: tern_tokio::server::ServerHandle, id: tern_proto::server::SessionId) {
+    /// # async fn f(server: tern_tokio::server::ServerHandle, id: tern_proto::server::SessionId) -> Result<(), tern_tokio::server::Error> {
     /// server.queue_work(move |server| async move {
     ///     let _ = server.session_send(id, bytes::Bytes::from_static(b"raw bytes")).await;
     /// })?;
