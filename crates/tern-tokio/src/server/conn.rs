@@ -139,12 +139,17 @@ impl Conn {
         on_done: impl FnOnce(Completion<'_>) -> T,
     ) -> Result<Driven<T>, Error> {
         let mut on_done = Some(on_done);
+        // The engine arms a wait's deadline (idle, body read, stalled write) inside `poll`,
+        // when it first asks for that wait, so the deadline read before `poll` can miss it:
+        // a wait that came without one is polled once more to pick it up.
+        let mut repoll = true;
         loop {
             let now = self.now();
             if self.engine.deadline().is_some_and(|d| now >= d) {
                 self.engine.handle_timeout(now);
             }
             let wake_at = self.engine.deadline().map(|d| self.when(d));
+            let unarmed = wake_at.is_none();
             let sleep = async move {
                 match wake_at {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -152,11 +157,16 @@ impl Conn {
                 }
             };
             match self.engine.poll(now) {
+                Action::Receive(_) | Action::Transmit { .. } if unarmed && repoll => {
+                    repoll = false;
+                    continue;
+                }
                 Action::Done(result) => {
                     let on_done = on_done.take().ok_or(Error::Stopped)?;
                     return Ok(Driven::Done(result.map(on_done)));
                 }
                 Action::Receive(buf) => {
+                    repoll = true;
                     let wake = tokio::select! {
                         biased;
                         () = self.shared.cancel.cancelled() => Wake::Stop,
@@ -175,6 +185,7 @@ impl Conn {
                     }
                 }
                 Action::Transmit { bytes, body_from } => {
+                    repoll = true;
                     let rest = body_from.and_then(|from| body.get(from..)).unwrap_or_default();
                     let slices = [IoSlice::new(bytes), IoSlice::new(rest)];
                     let parts = if rest.is_empty() { 1 } else { 2 };
