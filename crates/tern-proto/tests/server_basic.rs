@@ -468,3 +468,19 @@ fn the_caller_buffer_must_hold_the_configured_sizes() {
     );
     assert!(matches!(short, Err(tern_proto::LocalError::BufferTooSmall { .. })));
 }
+
+/// Each chunk is complete on the wire once `send_chunk` is done, its closing CRLF included:
+/// a client parsing whole chunks (server-sent events) never waits for the next one.
+#[test]
+fn a_sent_chunk_is_complete_on_the_wire() {
+    let served = serve_with(config(), Wire::new(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n"), |ctx| {
+        let resp = Response { content_type: "text/event-stream", ..Response::default() };
+        ctx.send_chunk(&resp, b"data: 1\n\n").unwrap();
+        assert!(ctx.wire.output_str().ends_with("9\r\ndata: 1\n\n\r\n"), "{:?}", ctx.wire.output_str());
+        ctx.send_chunk(&resp, b"data: 2\n\n").unwrap();
+        assert!(ctx.wire.output_str().ends_with("\r\n9\r\ndata: 2\n\n\r\n"), "{:?}", ctx.wire.output_str());
+        HandlerOutcome::Ok
+    });
+    assert!(served.output.ends_with("data: 2\n\n\r\n0\r\n\r\n"), "{:?}", served.output);
+    assert_eq!(responses(&served.output)[0].body, b"data: 1\n\ndata: 2\n\n");
+}

@@ -363,6 +363,16 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         }
         match self.op {
             Op::Send => {
+                if let Resp::Chunked { framed: true, crlf_owed: true, silent: false } = self.resp
+                    && self.reserve(2).is_ok()
+                {
+                    // The CRLF that ends the chunk's data goes out now, so that a reader
+                    // parsing whole chunks gets this one before the next is written (a
+                    // server-sent event, a progress line).
+                    self.put_out(b"\r\n");
+                    self.resp = Resp::Chunked { framed: true, crlf_owed: false, silent: false };
+                    return Next::Transmit;
+                }
                 self.op = core::mem::replace(&mut self.after_send, Op::Handler);
                 if core::mem::take(&mut self.head_in_flight) {
                     report(Some(self.id), ServerEventKind::HeadersSent);

@@ -209,7 +209,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         self.current.is_head || code < 200 || code == 204 || code == 304
     }
 
-    fn reserve(&self, needed: usize) -> Result<(), ServerError> {
+    pub(super) fn reserve(&self, needed: usize) -> Result<(), ServerError> {
         let available = self.config.tx_buffer_size.saturating_sub(self.out_end);
         if needed > available {
             Err(ServerError::Response(LocalError::BufferTooSmall { needed, available }))
