@@ -501,6 +501,15 @@ const fn libc_einprogress() -> i32 {
     if cfg!(target_os = "linux") { 115 } else { 36 }
 }
 
+impl<H: EventHandler> Drop for Client<'_, H> {
+    /// `esp_http_client_cleanup`: an open connection is closed, and `Disconnected` reported.
+    fn drop(&mut self) {
+        if self.stream.is_some() || self.pending.is_some() {
+            let _ = self.close();
+        }
+    }
+}
+
 impl<'a, H: EventHandler> Deref for Client<'a, H> {
     type Target = engine::Client<'a, Vec<u8>, H>;
     fn deref(&self) -> &Self::Target {

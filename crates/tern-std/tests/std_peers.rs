@@ -250,3 +250,30 @@ fn streamed_fetch_headers_times_out_on_a_silent_server() {
     assert!(waited < Duration::from_secs(2), "fetch_headers waited {waited:?} for a 200 ms timeout");
     server.join().unwrap();
 }
+
+/// Dropping a client with an open keep-alive connection closes it and reports
+/// `Disconnected`, as `esp_http_client_cleanup` does.
+#[test]
+fn dropping_a_connected_client_reports_disconnected() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/kept", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_head(&mut stream);
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap();
+        // The client's close ends the connection.
+        assert_eq!(stream.read(&mut [0u8; 1]).unwrap(), 0);
+    });
+    let config = ClientConfig { url: Some(&url), ..ClientConfig::default() };
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handler = move |e: &Event<'_>| sink.lock().unwrap().push(e.kind.id());
+    let mut client = Client::with_handler(&config, handler).unwrap();
+    client.perform().unwrap();
+    assert_eq!(client.state(), State::Connected);
+    events.lock().unwrap().clear();
+    drop(client);
+    let names: Vec<String> = events.lock().unwrap().iter().map(|id| format!("{id:?}")).collect();
+    assert_eq!(names, ["Disconnected"]);
+    server.join().unwrap();
+}

@@ -365,6 +365,27 @@ async fn until<F: Future>(deadline: Option<tokio::time::Instant>, io: F) -> Opti
     }
 }
 
+impl<H: EventHandler> Drop for Client<'_, H> {
+    /// `esp_http_client_cleanup`: an open connection is closed, and `Disconnected` reported.
+    /// Closing needs no I/O (the socket is dropped), so it happens here, without a runtime.
+    fn drop(&mut self) {
+        if self.stream.is_none() {
+            return;
+        }
+        self.engine.close();
+        let now = self.now();
+        for _ in 0..4 {
+            match self.engine.poll(now) {
+                Action::Close => {
+                    self.stream = None;
+                    self.engine.closed();
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
 impl<'a, H: EventHandler> Deref for Client<'a, H> {
     type Target = engine::Client<'a, Vec<u8>, H>;
     fn deref(&self) -> &Self::Target {

@@ -307,3 +307,19 @@ async fn futures_are_send_for_a_send_handler() {
     assert_eq!(task.await.unwrap(), 200);
     assert_eq!(seen.take_body(), b"hello");
 }
+
+/// Dropping a client with an open keep-alive connection closes it and reports
+/// `Disconnected`, as `esp_http_client_cleanup` does.
+#[tokio::test]
+async fn dropping_a_connected_client_reports_disconnected() {
+    let server = hyper();
+    let url = server.url("/hello");
+    let config = ClientConfig { url: Some(&url), ..ClientConfig::default() };
+    let seen = Seen::default();
+    let mut client = Client::with_handler(&config, seen.handler()).unwrap();
+    client.perform().await.unwrap();
+    assert_eq!(client.state(), State::Connected);
+    seen.take_events();
+    drop(client);
+    assert_eq!(seen.take_events(), [EventId::Disconnected]);
+}

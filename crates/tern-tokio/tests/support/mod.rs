@@ -82,9 +82,6 @@ pub fn parse_head(bytes: &[u8]) -> Option<(Resp, usize)> {
 pub struct Raw {
     pub stream: TcpStream,
     buf: Vec<u8>,
-    /// The CRLF that ends the last chunk's data is still to come: tern's server sends it
-    /// with the next chunk, so a streamed chunk is read as soon as its data is there.
-    chunk_crlf_owed: bool,
 }
 
 impl Raw {
@@ -92,7 +89,7 @@ impl Raw {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set_read_timeout");
         stream.set_nodelay(true).expect("set_nodelay");
-        Raw { stream, buf: Vec::new(), chunk_crlf_owed: false }
+        Raw { stream, buf: Vec::new() }
     }
 
     pub fn set_read_timeout(&self, timeout: Duration) {
@@ -155,12 +152,9 @@ impl Raw {
         }
     }
 
-    /// The next chunk of a chunked body: `None` for the last (empty) one, which this reads
-    /// with the trailer section.
+    /// The next chunk of a chunked body, with the CRLF that ends it (the server sends it with
+    /// the chunk): `None` for the last (empty) one, which this reads with the trailer section.
     pub fn chunk(&mut self) -> Option<Vec<u8>> {
-        if std::mem::take(&mut self.chunk_crlf_owed) {
-            assert_eq!(self.line(), "", "chunk data not followed by CRLF");
-        }
         let size_line = self.line();
         let size = usize::from_str_radix(size_line.split(';').next().unwrap_or_default().trim(), 16)
             .unwrap_or_else(|_| panic!("bad chunk size line {size_line:?}"));
@@ -169,7 +163,7 @@ impl Raw {
             return None;
         }
         let data = self.take(size);
-        self.chunk_crlf_owed = true;
+        assert_eq!(self.line(), "", "chunk data not followed by CRLF");
         Some(data)
     }
 
