@@ -2,7 +2,8 @@
 //! advanced_tests port (`GET /hello`) against a hyper 1.x hello server answering the same
 //! bytes, in the same run.
 //!
-//! Both servers run on core 0 and wrk on core 1 (taskset, when there is one), keep-alive with
+//! Both servers run on core 0 with one tokio worker thread each, and wrk on core 1 (taskset,
+//! when there is one), keep-alive with
 //! 50 connections; rounds alternate between the contenders so that a noisy neighbour hurts
 //! both alike, and the figure reported is the median of the per-round ratios.
 
@@ -46,6 +47,8 @@ fn pinned(core: &str, program: &str, args: &[&str]) -> Command {
 fn start(program: &str, port: u16) -> Result<Server> {
     let port = port.to_string();
     let child = pinned("0", program, &["--port", &port])
+        // One tokio worker each, on the one core they share.
+        .env("TOKIO_WORKER_THREADS", "1")
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| Error::new(format!("cannot start {program}: {e}")))?;

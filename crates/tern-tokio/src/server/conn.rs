@@ -7,14 +7,17 @@
 use std::borrow::Cow;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tern_proto::server::{Action, Completion, Connection, Response, ServerError, SessionId};
 use tern_proto::{Instant, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Sleep;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::error::Error;
 use super::shared::{Push, PushKind, Shared, lock};
@@ -95,11 +98,17 @@ pub(crate) struct Conn {
     pub(crate) resp: Parts,
     /// The handler marked the request failed: the session closes after it.
     pub(crate) failed: bool,
+    /// The timer for the engine's deadlines, kept for the connection's life, and when it is
+    /// set to fire (`None`: not set, or it fired).
+    timer: Pin<Box<Sleep>>,
+    armed: Option<tokio::time::Instant>,
+    /// Resolves when the server stops; registered once for the connection's life.
+    stop: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 /// One wait of the loop.
 enum Wake {
-    Io(io::Result<usize>),
+    Ready(io::Result<()>),
     Timeout,
     Push(Option<Push>),
     Stop,
@@ -117,7 +126,22 @@ impl Conn {
         let config = shared.config.connection;
         let engine = Connection::new(vec![0u8; config.buffer_len()], config, id)
             .map_err(|e| Error::Engine(ServerError::Response(e)))?;
-        Ok(Conn { engine, stream, id, peer, shared, pushes, home, resp: Parts::new(), failed: false })
+        let timer = Box::pin(tokio::time::sleep_until(shared.epoch));
+        let stop = Box::pin(shared.cancel.clone().cancelled_owned());
+        Ok(Conn {
+            engine,
+            stream,
+            id,
+            peer,
+            shared,
+            pushes,
+            home,
+            resp: Parts::new(),
+            failed: false,
+            timer,
+            armed: None,
+            stop,
+        })
     }
 
     fn now(&self) -> Instant {
@@ -132,6 +156,11 @@ impl Conn {
     /// `pushes`, until another task's request arrives while the engine waits for input.
     /// `body` is the handler's body of the last send call. `Err(Stopped)` when the server
     /// stops.
+    ///
+    /// Each read or write is tried at once; only when the socket is not ready does the loop
+    /// wait, for readiness, the engine's deadline (read after the poll that may have set it),
+    /// another task's push or the server's stop, and then asks the engine again: asking
+    /// again without new input gives the same action.
     pub(crate) async fn drive<T>(
         &mut self,
         body: &[u8],
@@ -139,75 +168,89 @@ impl Conn {
         on_done: impl FnOnce(Completion<'_>) -> T,
     ) -> Result<Driven<T>, Error> {
         let mut on_done = Some(on_done);
-        // The engine arms a wait's deadline (idle, body read, stalled write) inside `poll`,
-        // when it first asks for that wait, so the deadline read before `poll` can miss it:
-        // a wait that came without one is polled once more to pick it up.
-        let mut repoll = true;
         loop {
+            if self.shared.cancel.is_cancelled() {
+                return Err(Error::Stopped);
+            }
             let now = self.now();
             if self.engine.deadline().is_some_and(|d| now >= d) {
                 self.engine.handle_timeout(now);
             }
-            let wake_at = self.engine.deadline().map(|d| self.when(d));
-            let unarmed = wake_at.is_none();
-            let sleep = async move {
-                match wake_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
-            match self.engine.poll(now) {
-                Action::Receive(_) | Action::Transmit { .. } if unarmed && repoll => {
-                    repoll = false;
-                    continue;
-                }
+            let interest = match self.engine.poll(now) {
                 Action::Done(result) => {
                     let on_done = on_done.take().ok_or(Error::Stopped)?;
                     return Ok(Driven::Done(result.map(on_done)));
                 }
-                Action::Receive(buf) => {
-                    repoll = true;
-                    let wake = tokio::select! {
-                        biased;
-                        () = self.shared.cancel.cancelled() => Wake::Stop,
-                        push = self.pushes.recv(), if pushes => Wake::Push(push),
-                        read = self.stream.read(buf) => Wake::Io(read),
-                        () = sleep => Wake::Timeout,
-                    };
-                    match wake {
-                        Wake::Io(Ok(n)) => self.engine.received(n, self.now()),
-                        Wake::Io(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Wake::Io(Err(_)) => self.engine.transport_failed(),
-                        Wake::Timeout => self.engine.handle_timeout(self.now()),
-                        Wake::Push(Some(push)) => return Ok(Driven::Push(push)),
-                        Wake::Push(None) => {}
-                        Wake::Stop => return Err(Error::Stopped),
+                Action::Receive(buf) => match self.stream.try_read(buf) {
+                    Ok(n) => {
+                        self.engine.received(n, self.now());
+                        continue;
                     }
-                }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::READABLE,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => {
+                        self.engine.transport_failed();
+                        continue;
+                    }
+                },
                 Action::Transmit { bytes, body_from } => {
-                    repoll = true;
                     let rest = body_from.and_then(|from| body.get(from..)).unwrap_or_default();
                     let slices = [IoSlice::new(bytes), IoSlice::new(rest)];
                     let parts = if rest.is_empty() { 1 } else { 2 };
-                    let wake = tokio::select! {
-                        biased;
-                        () = self.shared.cancel.cancelled() => Wake::Stop,
-                        written = self.stream.write_vectored(slices.get(..parts).unwrap_or_default()) => Wake::Io(written),
-                        () = sleep => Wake::Timeout,
-                    };
-                    match wake {
-                        Wake::Io(Ok(0)) | Wake::Io(Err(_)) => self.engine.transport_failed(),
-                        Wake::Io(Ok(n)) => self.engine.transmitted(n, self.now()),
-                        Wake::Timeout => self.engine.handle_timeout(self.now()),
-                        Wake::Stop => return Err(Error::Stopped),
-                        Wake::Push(_) => {}
+                    match self.stream.try_write_vectored(slices.get(..parts).unwrap_or_default()) {
+                        Ok(0) => {
+                            self.engine.transport_failed();
+                            continue;
+                        }
+                        Ok(n) => {
+                            self.engine.transmitted(n, self.now());
+                            continue;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::WRITABLE,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(_) => {
+                            self.engine.transport_failed();
+                            continue;
+                        }
                     }
                 }
                 Action::Close => {
                     self.linger().await;
                     self.engine.closed();
+                    continue;
                 }
+            };
+            self.arm_timer();
+            let wake = tokio::select! {
+                biased;
+                () = self.stop.as_mut() => Wake::Stop,
+                push = self.pushes.recv(), if pushes && interest == Interest::READABLE => Wake::Push(push),
+                ready = self.stream.ready(interest) => Wake::Ready(ready.map(|_| ())),
+                () = self.timer.as_mut(), if self.armed.is_some() => Wake::Timeout,
+            };
+            match wake {
+                Wake::Ready(Ok(())) | Wake::Push(None) => {}
+                Wake::Ready(Err(_)) => self.engine.transport_failed(),
+                Wake::Timeout => {
+                    self.armed = None;
+                    self.engine.handle_timeout(self.now());
+                }
+                Wake::Push(Some(push)) => return Ok(Driven::Push(push)),
+                Wake::Stop => return Err(Error::Stopped),
             }
+        }
+    }
+
+    /// Sets the timer for the engine's deadline. A timer already set for an earlier time is
+    /// left alone: it fires early, nothing happens, and it is set again then. So a deadline
+    /// that moves later with every request (the idle timeout) costs no timer work per
+    /// request.
+    fn arm_timer(&mut self) {
+        let Some(deadline) = self.engine.deadline() else { return };
+        let at = self.when(deadline);
+        if self.armed.is_none_or(|armed| at < armed) {
+            self.timer.as_mut().reset(at);
+            self.armed = Some(at);
         }
     }
 

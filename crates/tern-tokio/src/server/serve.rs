@@ -3,6 +3,7 @@
 //! handlers, other tasks' pushes), and the work task.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use tern_proto::server::{
@@ -12,11 +13,15 @@ use tern_proto::ws::FrameInfo;
 use tern_proto::ws::handshake::is_upgrade_request;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::conn::{Conn, Driven, Home};
 use super::handler::{Entry, Handler, HandlerFuture};
 use super::request::Request;
 use super::shared::{Link, Push, PushKind, ServerHandle, Shared, Work, lock, read};
+
+/// Resolves when the server stops; one per session task, registered once.
+type Stop = Pin<Box<WaitForCancellationFutureOwned>>;
 
 /// A completion between requests, without its borrow.
 enum Next {
@@ -132,6 +137,7 @@ async fn serve_session(
     };
     let mut conn = Box::new(conn);
     let mut ws_handler: Option<Arc<dyn Handler>> = None;
+    let mut stop: Stop = Box::pin(shared.cancel.clone().cancelled_owned());
     loop {
         let step = conn
             .drive(&[], true, |c| match c {
@@ -153,18 +159,15 @@ async fn serve_session(
                 Some(conn)
             }
             Ok(Driven::Done(Ok(Next::Other))) => Some(conn),
-            Ok(Driven::Done(Ok(Next::Request))) => dispatch(conn, &home, &mut ws_handler).await,
-            Ok(Driven::Done(Ok(Next::Refused(code)))) => refused(conn, &home, code).await,
+            Ok(Driven::Done(Ok(Next::Request))) => dispatch(conn, &home, &mut stop, &mut ws_handler).await,
+            Ok(Driven::Done(Ok(Next::Refused(code)))) => refused(conn, &home, &mut stop, code).await,
             Ok(Driven::Done(Ok(Next::Frame(info)))) => match ws_handler.clone() {
-                Some(handler) => call(conn, &home, |req| handler.call(req), Some(info), true).await,
+                Some(handler) => call(conn, &home, &mut stop, |req| handler.call(req), Some(info), true).await,
                 None => finish(conn, HandlerOutcome::Fail),
             },
         };
         let Some(next) = next else { return };
         conn = next;
-        if shared.close_requested(id) {
-            conn.engine.close();
-        }
     }
 }
 
@@ -180,6 +183,7 @@ enum Route {
 async fn dispatch(
     mut conn: Box<Conn>,
     home: &Arc<Home>,
+    stop: &mut Stop,
     ws_handler: &mut Option<Arc<dyn Handler>>,
 ) -> Option<Box<Conn>> {
     let route = {
@@ -206,15 +210,15 @@ async fn dispatch(
         }
     };
     match route {
-        Route::Handler(handler) => call(conn, home, |req| handler.call(req), None, true).await,
-        Route::Refused(code) => refused(conn, home, code).await,
+        Route::Handler(handler) => call(conn, home, stop, |req| handler.call(req), None, true).await,
+        Route::Refused(code) => refused(conn, home, stop, code).await,
         Route::WebSocket(entry) => {
             if let Some(link) = lock(&conn.shared.state).links.get_mut(&conn.id) {
                 link.websocket = true;
             }
             *ws_handler = Some(entry.handler.clone());
             match entry.post_handshake {
-                Some(post) => call(conn, home, |req| post.call(req), None, false).await,
+                Some(post) => call(conn, home, stop, |req| post.call(req), None, false).await,
                 None => Some(conn),
             }
         }
@@ -227,10 +231,10 @@ async fn dispatch(
 }
 
 /// A refusal: its error handler, or ESP-IDF's default answer and a close.
-async fn refused(mut conn: Box<Conn>, home: &Arc<Home>, code: HttpdErrCode) -> Option<Box<Conn>> {
+async fn refused(mut conn: Box<Conn>, home: &Arc<Home>, stop: &mut Stop, code: HttpdErrCode) -> Option<Box<Conn>> {
     let handler = read(&conn.shared.errors).get(code).cloned();
     match handler {
-        Some(handler) => call(conn, home, |req| handler.call(req, code), None, true).await,
+        Some(handler) => call(conn, home, stop, |req| handler.call(req, code), None, true).await,
         None => {
             if conn.engine.reject(code).is_err() {
                 conn.engine.close();
@@ -242,10 +246,12 @@ async fn refused(mut conn: Box<Conn>, home: &Arc<Home>, code: HttpdErrCode) -> O
 
 /// Runs a handler on the request and takes the connection back: at once when the handler
 /// dropped the request, or later when an async handler's task does. Then ends the request
-/// (`finish`) unless it was a post-handshake call.
+/// (`finish`) unless it was a post-handshake call, and closes the session when a close was
+/// asked for meanwhile (`trigger_close`).
 async fn call(
     conn: Box<Conn>,
     home: &Arc<Home>,
+    stop: &mut Stop,
     handler: impl FnOnce(Request) -> HandlerFuture,
     frame: Option<FrameInfo>,
     ends_request: bool,
@@ -255,7 +261,7 @@ async fn call(
     let future = handler(Request::new(conn, frame));
     let result = tokio::select! {
         result = future => result,
-        () = shared.cancel.cancelled() => return None,
+        () = stop.as_mut() => return None,
     };
     let mut conn = match home.take() {
         Some(conn) => conn,
@@ -264,7 +270,7 @@ async fn call(
             let _ = lock(&shared.state).core.sessions_mut().set_async_busy(id, true);
             let conn = tokio::select! {
                 conn = home.wait() => conn,
-                () = shared.cancel.cancelled() => return None,
+                () = stop.as_mut() => return None,
             };
             let _ = lock(&shared.state).core.apply::<()>(ControlRequest::AsyncHandlerDone(id));
             conn
@@ -272,11 +278,23 @@ async fn call(
     };
     let failed = result.is_err() || std::mem::take(&mut conn.failed);
     conn.resp.clear();
-    let _ = lock(&shared.state).core.sessions_mut().request_done(id);
-    if !ends_request {
-        return Some(if failed { close(conn) } else { conn });
+    let close_requested = {
+        let mut state = lock(&shared.state);
+        let sessions = state.core.sessions_mut();
+        let _ = sessions.request_done(id);
+        sessions.close_requested(id)
+    };
+    let mut conn = if ends_request {
+        finish(conn, if failed { HandlerOutcome::Fail } else { HandlerOutcome::Ok })?
+    } else if failed {
+        close(conn)
+    } else {
+        conn
+    };
+    if close_requested {
+        conn.engine.close();
     }
-    finish(conn, if failed { HandlerOutcome::Fail } else { HandlerOutcome::Ok })
+    Some(conn)
 }
 
 fn finish(mut conn: Box<Conn>, outcome: HandlerOutcome) -> Option<Box<Conn>> {

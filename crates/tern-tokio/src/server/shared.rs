@@ -101,10 +101,6 @@ impl Shared {
         }
         self.slot_freed.notify_one();
     }
-
-    pub(crate) fn close_requested(&self, id: SessionId) -> bool {
-        lock(&self.state).core.sessions().close_requested(id)
-    }
 }
 
 /// What kind of client a session id names (`httpd_ws_get_fd_info`).
