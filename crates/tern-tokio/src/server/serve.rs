@@ -189,15 +189,15 @@ async fn dispatch(
     let route = {
         let shared = conn.shared.clone();
         let router = read(&shared.router);
-        let refused_before_handshake = conn.engine.request().is_some_and(|request| {
-            is_upgrade_request(request.raw_head())
-                && match router.find(&request.method(), request.path()) {
-                    Lookup::Found(route) if route.websocket => {
-                        route.handler.pre_handshake.as_ref().is_some_and(|check| !check(&request))
-                    }
-                    _ => false,
-                }
-        });
+        let refused_before_handshake =
+            conn.engine.request().is_some_and(|request| match router.find(&request.method(), request.path()) {
+                Lookup::Found(route) if route.websocket => route
+                    .handler
+                    .pre_handshake
+                    .as_ref()
+                    .is_some_and(|check| is_upgrade_request(request.raw_head()) && !check(&request)),
+                _ => false,
+            });
         if refused_before_handshake {
             Route::Drop
         } else {
