@@ -38,14 +38,22 @@ async fn adder_keeps_its_value_for_the_session() {
     let (first, second) = blocking(move || {
         let first = py_sequence(
             addr,
-            &["GET /adder", "PUT /adder 40", "POST /adder 5", "POST /adder -3", "POST /adder 12abc", "GET /adder"],
+            &[
+                "GET /adder",
+                "PUT /adder 40",
+                "GET /adder",
+                "POST /adder 5",
+                "POST /adder -3",
+                "POST /adder 12abc",
+                "GET /adder",
+            ],
         );
         let second = py_sequence(addr, &["GET /adder", "POST /adder 7", "GET /adder"]);
         (first, second)
     })
     .await;
-    // GET on a new session: 0; PUT sets (and answers the value); POST adds, atoi-style.
-    assert_eq!(bodies(&first), ["0", "40", "45", "42", "54", "54"]);
+    // GET on a new session: 0; PUT sets (and answers 1); POST adds, atoi-style.
+    assert_eq!(bodies(&first), ["0", "1", "40", "45", "42", "54", "54"]);
     assert!(first.iter().all(|r| r.status == 200 && r.local_port == first[0].local_port), "{first:?}");
     // Another connection, another session: its own value.
     assert_eq!(bodies(&second), ["0", "7", "7"]);
@@ -60,7 +68,16 @@ async fn login_and_logout_set_and_clear_the_session_context() {
     let results = blocking(move || {
         py_sequence(
             addr,
-            &["GET /login", "GET /logout", "GET /logout", "PUT /adder 9", "GET /login", "GET /logout", "GET /adder"],
+            &[
+                "GET /login",
+                "GET /logout",
+                "GET /logout",
+                "PUT /adder 9",
+                "GET /login",
+                "GET /adder",
+                "GET /logout",
+                "GET /adder",
+            ],
         )
     })
     .await;
@@ -71,8 +88,9 @@ async fn login_and_logout_set_and_clear_the_session_context() {
             (200, "1"), // a context holding 1
             (200, "1"), // dropped
             (200, "1"), // nothing to drop
-            (200, "9"), // a new context
-            (200, "9"), // login keeps an existing context and answers its value
+            (200, "1"), // a new context, set to 9
+            (200, "1"), // login keeps an existing context
+            (200, "9"), // still 9
             (200, "1"), // dropped
             (200, "0"), // a new context again
         ]
