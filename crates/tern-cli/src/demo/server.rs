@@ -54,10 +54,10 @@ pub(crate) async fn start(log: Arc<Log>) -> Result<(Server, Arc<Shared>), Error>
         max_uri_handlers: 12,
         open_fn: Some(Arc::new(move |id, peer| {
             on_open.sessions_opened.fetch_add(1, Ordering::SeqCst);
-            on_open.log.info(TAG, format_args!("session {} opened from {peer}", id.0));
+            on_open.log.info(TAG, format_args!("session {id} opened from {peer}"));
             true
         })),
-        close_fn: Some(Arc::new(move |id| on_close.log.info(TAG, format_args!("session {} closed", id.0)))),
+        close_fn: Some(Arc::new(move |id| on_close.log.info(TAG, format_args!("session {id} closed")))),
         ..Config::default()
     };
     let server = Server::start(config).await?;
@@ -216,7 +216,7 @@ async fn digest(mut req: Request, shared: Arc<Shared>) -> HandlerResult {
 
 /// After the handshake of `/ws`.
 async fn ws_opened(req: Request, shared: Arc<Shared>) -> HandlerResult {
-    log_answer(&req, &shared.log, StatusCode::SWITCHING_PROTOCOLS, &format!("(WebSocket session {})", req.session().0));
+    log_answer(&req, &shared.log, StatusCode::SWITCHING_PROTOCOLS, &format!("(WebSocket session {})", req.session()));
     Ok(())
 }
 

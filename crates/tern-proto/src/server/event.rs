@@ -35,6 +35,18 @@ impl SessionId {
     }
 }
 
+/// `slot.generation`, for logs: `SessionId::new(2, 5)` shows as `2.5`.
+///
+/// ```
+/// use tern_proto::server::SessionId;
+/// assert_eq!(SessionId::new(2, 5).to_string(), "2.5");
+/// ```
+impl core::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{}", self.slot(), self.generation())
+    }
+}
+
 /// ESP-IDF's `esp_http_server_event_id_t`, with its numbering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
