@@ -14,6 +14,9 @@
 //! ```
 #![allow(dead_code)] // also compiled into the tests, which use `start` and not `main`
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -137,20 +140,9 @@ fn random() -> u32 {
     (hasher.finish() >> 33) as u32
 }
 
-/// `--port N` from the command line, or `default`.
-fn port_arg(default: u16) -> u16 {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w.first().is_some_and(|a| a == "--port"))
-        .and_then(|w| w.get(1)?.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let server = start(config(port_arg(8004)), Long::default()).await?;
-    println!("async_handlers listening on {}", server.local_addr());
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop().await;
+    let server = start(config(run::port_arg(8004)), Long::default()).await?;
+    run::serve_until_ctrl_c("async_handlers", server).await;
     Ok(())
 }

@@ -10,6 +10,9 @@
 //! ```
 #![allow(dead_code)] // also compiled into the tests, which use `start` and not `main`
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::path::PathBuf;
 
 use tern_proto::server::uri::UriMatch;
@@ -47,8 +50,7 @@ fn args() -> (u16, PathBuf) {
 async fn main() -> Result<(), Error> {
     let (port, root) = args();
     let server = start(config(port), &root, FileServerOptions::default()).await?;
-    println!("file_serving listening on {}, serving {}", server.local_addr(), root.display());
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop().await;
+    println!("file_serving: serving {}", root.display());
+    run::serve_until_ctrl_c("file_serving", server).await;
     Ok(())
 }

@@ -9,6 +9,9 @@
 //! ```
 #![allow(dead_code)] // also compiled into the tests, which use `start` and not `main`
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use tern_proto::Method;
@@ -156,20 +159,9 @@ async fn logout(mut req: Request) -> HandlerResult {
     req.send(b"1").await
 }
 
-/// `--port N` from the command line, or `default`.
-fn port_arg(default: u16) -> u16 {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w.first().is_some_and(|a| a == "--port"))
-        .and_then(|w| w.get(1)?.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let server = start(config(port_arg(8002))).await?;
-    println!("persistent_sockets listening on {}", server.local_addr());
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop().await;
+    let server = start(config(run::port_arg(8002))).await?;
+    run::serve_until_ctrl_c("persistent_sockets", server).await;
     Ok(())
 }

@@ -11,6 +11,9 @@
 //! ```
 #![allow(dead_code)] // also compiled into the tests, which use `start` and not `main`
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -179,20 +182,9 @@ async fn sse(mut req: Request) -> HandlerResult {
     }
 }
 
-/// `--port N` from the command line, or `default`.
-fn port_arg(default: u16) -> u16 {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w.first().is_some_and(|a| a == "--port"))
-        .and_then(|w| w.get(1)?.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let server = start(config(port_arg(8001))).await?;
-    println!("simple listening on {}", server.local_addr());
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop().await;
+    let server = start(config(run::port_arg(8001))).await?;
+    run::serve_until_ctrl_c("simple", server).await;
     Ok(())
 }

@@ -15,6 +15,9 @@
 //! ```
 #![allow(dead_code)] // also compiled into the tests, which use `start` and not `main`
 
+#[path = "support/run.rs"]
+mod run;
+
 use bytes::Bytes;
 use tern_proto::Method;
 use tern_proto::StatusCode;
@@ -121,20 +124,9 @@ async fn partial(mut req: Request) -> HandlerResult {
     }
 }
 
-/// `--port N` from the command line, or `default`.
-fn port_arg(default: u16) -> u16 {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w.first().is_some_and(|a| a == "--port"))
-        .and_then(|w| w.get(1)?.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let server = start(config(port_arg(8003))).await?;
-    println!("ws_echo_server listening on {}", server.local_addr());
-    let _ = tokio::signal::ctrl_c().await;
-    server.stop().await;
+    let server = start(config(run::port_arg(8003))).await?;
+    run::serve_until_ctrl_c("ws_echo_server", server).await;
     Ok(())
 }
