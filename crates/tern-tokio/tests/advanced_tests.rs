@@ -7,14 +7,14 @@
 mod advanced_tests;
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::{Raw, blocking, curl, curl_response, eventually, get, py_sequence, with_body};
+use support::{Raw, blocking, curl, curl_response, eventually, get, on_loopback, py_sequence, url, with_body};
 use tern_tokio::server::{Config, Server};
 
 fn config() -> Config {
-    Config { bind: Ipv4Addr::LOCALHOST.into(), ..advanced_tests::config(0) }
+    on_loopback(advanced_tests::config(0))
 }
 
 async fn start_with(config: Config) -> (Server, SocketAddr) {
@@ -25,10 +25,6 @@ async fn start_with(config: Config) -> (Server, SocketAddr) {
 
 async fn start() -> (Server, SocketAddr) {
     start_with(config()).await
-}
-
-fn url(addr: SocketAddr, path: &str) -> String {
-    format!("http://{addr}{path}")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,12 +8,12 @@
 mod persistent_sockets;
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use persistent_sockets::ctx_counts;
 use support::{Raw, blocking, curl, eventually, get, py_sequence, with_body};
-use tern_tokio::server::{Config, Server};
+use tern_tokio::server::Server;
 use tokio::sync::{Mutex, MutexGuard};
 
 /// The context counters are global to the test binary: tests that create contexts run one at
@@ -22,7 +22,7 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 
 async fn start() -> (Server, SocketAddr, MutexGuard<'static, ()>) {
     let serial = SERIAL.lock().await;
-    let config = Config { bind: Ipv4Addr::LOCALHOST.into(), ..persistent_sockets::config(0) };
+    let config = support::on_loopback(persistent_sockets::config(0));
     let server = persistent_sockets::start(config).await.unwrap();
     let addr = server.local_addr();
     (server, addr, serial)

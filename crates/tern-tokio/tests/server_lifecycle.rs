@@ -6,7 +6,7 @@
 mod support;
 
 use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ impl Harness {
         let closed = Arc::new(Mutex::new(Vec::new()));
         let drops = Arc::new(AtomicUsize::new(0));
         let refuse = Arc::new(AtomicBool::new(false));
-        let mut config = Config { bind: Ipv4Addr::LOCALHOST.into(), server_port: 0, ..Config::default() };
+        let mut config = support::on_loopback(Config::default());
         let on_close = closed.clone();
         config.close_fn = Some(Arc::new(move |id| on_close.lock().unwrap().push(id)));
         let refusing = refuse.clone();

@@ -8,14 +8,14 @@
 mod simple;
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::{Raw, blocking, curl_response, eventually, get, py_sequence, with_body};
+use support::{Raw, blocking, curl_response, eventually, get, on_loopback, py_sequence, url, with_body};
 use tern_tokio::server::{Config, Server};
 
 fn config() -> Config {
-    Config { bind: Ipv4Addr::LOCALHOST.into(), ..simple::config(0) }
+    on_loopback(simple::config(0))
 }
 
 async fn start_with(config: Config) -> (Server, SocketAddr) {
@@ -26,10 +26,6 @@ async fn start_with(config: Config) -> (Server, SocketAddr) {
 
 async fn start() -> (Server, SocketAddr) {
     start_with(config()).await
-}
-
-fn url(addr: SocketAddr, path: &str) -> String {
-    format!("http://{addr}{path}")
 }
 
 fn assert_hello(resp: &support::Resp) {

@@ -224,6 +224,16 @@ impl Raw {
 }
 
 /// A GET request for `path` on a keep-alive connection.
+/// `config` listening on a free loopback port.
+pub fn on_loopback(config: tern_tokio::server::Config) -> tern_tokio::server::Config {
+    tern_tokio::server::Config { bind: std::net::Ipv4Addr::LOCALHOST.into(), server_port: 0, ..config }
+}
+
+/// `http://addr/path`.
+pub fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}{path}")
+}
+
 pub fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
 }
