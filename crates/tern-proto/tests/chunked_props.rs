@@ -2,6 +2,9 @@
 //! the decoder reads back what the encoder writes, and hostile bytes never panic or stall.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod pieces;
+
+use pieces::split_at;
 use proptest::prelude::*;
 use tern_proto::chunked::{
     ChunkHeader, ChunkedDecoder, Decoded, chunk_len, chunk_parts, encode_chunk, encode_last_chunk, last_chunk_len,
@@ -61,21 +64,6 @@ fn feed<'p>(limits: &Limits, pieces: impl IntoIterator<Item = &'p [u8]>) -> Resu
         }
     }
     Ok(body)
-}
-
-/// Splits `input` at the (sorted, deduplicated) `cuts`.
-fn split_at<'i>(input: &'i [u8], cuts: &[usize]) -> Vec<&'i [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (input.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for c in cuts {
-        pieces.push(&input[start..c]);
-        start = c;
-    }
-    pieces.push(&input[start..]);
-    pieces
 }
 
 /// One chunk as a peer might write it, in any of the accepted spellings.

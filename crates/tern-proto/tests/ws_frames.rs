@@ -2,85 +2,18 @@
 //! close code, emitting headers and frames, and a cross-check against tungstenite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+mod ws_support;
 
 use tern_proto::Parse;
 use tern_proto::ws::{
     CloseCode, ControlPayload, EncodeError, FrameError, FrameHeader, FrameInfo, FrameReceiver, Opcode, Received, Role,
     WsError, apply_mask, encode_frame, frame_len,
 };
-
-/// One event, owned, with payload pieces merged.
-#[derive(Debug, Clone, PartialEq)]
-enum Ev {
-    Frame(FrameInfo),
-    Data(Vec<u8>),
-    End(FrameInfo),
-    Closed,
-    Error(WsError),
-}
-
-/// Feeds `pieces` as an engine does (unconsumed bytes kept, the next piece appended) and
-/// collects the events until the input runs out, the stream closes or an error.
-fn run(role: Role, max: u64, pieces: &[&[u8]]) -> Vec<Ev> {
-    let mut rx = FrameReceiver::new(role, max);
-    let mut buf = Vec::new();
-    let mut evs: Vec<Ev> = Vec::new();
-    for piece in pieces {
-        buf.extend_from_slice(piece);
-        loop {
-            let (n, ev) = match rx.decode(&mut buf) {
-                Err(e) => {
-                    evs.push(Ev::Error(e));
-                    // Sticky.
-                    assert_eq!(rx.decode(&mut [0x81, 0x00]), Err(e));
-                    assert_eq!(rx.error(), Some(e));
-                    return evs;
-                }
-                Ok(r) => r,
-            };
-            let stop = match ev {
-                Received::Frame(info) => {
-                    evs.push(Ev::Frame(info));
-                    false
-                }
-                Received::Payload(p) => {
-                    assert!(!p.is_empty() && p.len() == n);
-                    match evs.last_mut() {
-                        Some(Ev::Data(d)) => d.extend_from_slice(p),
-                        _ => evs.push(Ev::Data(p.to_vec())),
-                    }
-                    false
-                }
-                Received::FrameEnd(info) => {
-                    assert_eq!(n, 0);
-                    evs.push(Ev::End(info));
-                    false
-                }
-                Received::NeedMore => {
-                    assert_eq!(n, buf.len());
-                    true
-                }
-                Received::Closed => {
-                    assert_eq!(n, 0);
-                    evs.push(Ev::Closed);
-                    assert!(rx.is_closed());
-                    return evs;
-                }
-            };
-            buf.drain(..n);
-            if stop {
-                break;
-            }
-        }
-    }
-    evs
-}
+use ws_support::{Ev, Pipe, run};
 
 /// `run` on the whole input.
 fn whole(role: Role, input: &[u8]) -> Vec<Ev> {
-    run(role, u64::MAX, &[input])
+    run(role, u64::MAX, [input])
 }
 
 fn info(opcode: Opcode, fin: bool, payload_len: u64, message: Opcode, message_offset: u64) -> FrameInfo {
@@ -380,7 +313,7 @@ fn reserved_opcodes() {
         assert_eq!(e, WsError::Frame(FrameError::ReservedOpcode(op)));
         assert_eq!(e.close_code(), CloseCode::PROTOCOL_ERROR);
         // Reported on the first byte alone.
-        assert_eq!(run(Role::Server, 10, &[&[0x80 | op]]), vec![Ev::Error(e)]);
+        assert_eq!(run(Role::Server, 10, [&[0x80 | op]]), vec![Ev::Error(e)]);
         assert_eq!(FrameHeader::parse(&[0x80 | op]), Err(FrameError::ReservedOpcode(op)));
     }
 }
@@ -428,9 +361,9 @@ fn fragmentation_rules() {
 fn message_length_limit() {
     let max = 10u64;
     let at_limit = client(0x82, &[1; 10]);
-    assert_eq!(run(Role::Server, max, &[&at_limit]), single(Opcode::Binary, &[1; 10]));
+    assert_eq!(run(Role::Server, max, [&at_limit]), single(Opcode::Binary, &[1; 10]));
     let over = client(0x82, &[1; 11]);
-    let evs = run(Role::Server, max, &[&over]);
+    let evs = run(Role::Server, max, [&over]);
     assert_eq!(evs, vec![Ev::Error(WsError::MessageTooLong { max })]);
     assert_eq!(WsError::MessageTooLong { max }.close_code(), CloseCode::MESSAGE_TOO_BIG);
 
@@ -439,7 +372,7 @@ fn message_length_limit() {
     input.extend(client(0x89, &[0; 50]));
     input.extend(client(0x00, b"efgh"));
     input.extend(client(0x80, b"ijk"));
-    let evs = run(Role::Server, max, &[&input]);
+    let evs = run(Role::Server, max, [&input]);
     assert_eq!(evs.last(), Some(&Ev::Error(WsError::MessageTooLong { max })));
     let data: Vec<u8> = evs.iter().filter_map(|e| if let Ev::Data(d) = e { Some(d.clone()) } else { None }).concat();
     assert_eq!(data.len(), 4 + 50 + 4, "control frames do not count, the crossing frame is not delivered");
@@ -447,11 +380,11 @@ fn message_length_limit() {
     // A new message starts from zero.
     let mut input = client(0x82, &[1; 10]);
     input.extend(client(0x82, &[2; 10]));
-    assert_eq!(run(Role::Server, max, &[&input]).len(), 6);
+    assert_eq!(run(Role::Server, max, [&input]).len(), 6);
     // The largest 64-bit length, announced by a continuation: refused from its header.
     let mut input = client(0x02, b"a");
     input.extend([0x80, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4]);
-    assert_eq!(run(Role::Server, 1000, &[&input]).last(), Some(&Ev::Error(WsError::MessageTooLong { max: 1000 })));
+    assert_eq!(run(Role::Server, 1000, [&input]).last(), Some(&Ev::Error(WsError::MessageTooLong { max: 1000 })));
 }
 
 trait Concat {
@@ -521,7 +454,7 @@ fn close_payload_rules() {
     assert_eq!(evs.last(), Some(&Ev::Error(WsError::InvalidCloseReason)));
     // The close code split across reads is still checked.
     let input = client(0x88, b"\x03\xed");
-    let evs = run(Role::Server, 100, &[&input[..7], &input[7..]]);
+    let evs = run(Role::Server, 100, [&input[..7], &input[7..]]);
     assert_eq!(evs.last(), Some(&Ev::Error(WsError::InvalidCloseCode(1005))));
 }
 
@@ -684,31 +617,6 @@ fn control_payloads() {
 
 // --- cross-check with tungstenite -------------------------------------------------------------
 
-/// An in-memory socket: reads what the test put in, writes to a buffer.
-#[derive(Default)]
-struct Pipe {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
-}
-
-impl Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.input.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        self.input.read(buf)
-    }
-}
-
-impl Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.output.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 use tungstenite::protocol::frame::coding::{Data, OpCode as TOp};
 use tungstenite::protocol::frame::{Frame as TFrame, FrameHeader as THeader};
 use tungstenite::protocol::{Role as TRole, WebSocket};
@@ -764,7 +672,7 @@ fn our_frames_parse_with_tungstenite() {
             let payload: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
             let mut wire = vec![0u8; frame_len(len, mask.is_some())];
             encode_frame(Opcode::Binary, true, mask, &payload, &mut wire).unwrap();
-            let mut cursor = io::Cursor::new(&wire);
+            let mut cursor = std::io::Cursor::new(&wire);
             let (h, plen) = THeader::parse(&mut cursor).unwrap().unwrap();
             assert_eq!(plen, len as u64);
             assert_eq!((h.is_final, h.opcode, h.mask), (true, TOp::Data(Data::Binary), mask));

@@ -3,8 +3,7 @@
 //! directions against tungstenite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+mod ws_support;
 
 use tern_proto::ws::handshake::{
     self, ClientKey, VERSION_FIELD, accept_key, accept_response_len, check_response, client_request_len,
@@ -12,6 +11,7 @@ use tern_proto::ws::handshake::{
 };
 use tern_proto::ws::{AcceptError, HandshakeError};
 use tern_proto::{EMPTY_SLOT, Limits, LocalError, Method, RequestHead, ResponseHead, StatusCode, Version};
+use ws_support::Pipe;
 
 /// RFC 6455 section 1.3's request.
 const RFC_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\n\
@@ -288,31 +288,6 @@ fn client_and_server_halves_agree() {
 }
 
 // --- both directions against tungstenite ----------------------------------------------------
-
-/// An in-memory socket: reads what the test put in (WouldBlock when empty), writes to a buffer.
-#[derive(Default, Debug)]
-struct Pipe {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
-}
-
-impl Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.input.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        self.input.read(buf)
-    }
-}
-
-impl Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.output.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn tungstenite_server_accepts_our_client() {

@@ -3,101 +3,18 @@
 //! come back as sent, and hostile bytes never panic or stall.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod pieces;
+mod ws_support;
+
+use pieces::split_at;
 use proptest::prelude::*;
 use tern_proto::Parse;
 use tern_proto::ws::{
-    CloseCode, FrameHeader, FrameInfo, FrameReceiver, Opcode, Received, Role, WsError, apply_mask, encode_frame,
-    frame_len, handshake, parse_close_payload,
+    CloseCode, FrameHeader, FrameInfo, Opcode, Role, WsError, apply_mask, encode_frame, frame_len, handshake,
+    parse_close_payload,
 };
 use tern_proto::{Method, Version};
-
-/// One event, owned, with payload pieces merged.
-#[derive(Debug, Clone, PartialEq)]
-enum Ev {
-    Frame(FrameInfo),
-    Data(Vec<u8>),
-    End(FrameInfo),
-    Closed,
-    Error(WsError),
-}
-
-/// Feeds `pieces` as an engine does and collects the events; checks the progress contract.
-fn run<'p>(role: Role, max: u64, pieces: impl IntoIterator<Item = &'p [u8]>) -> Vec<Ev> {
-    let mut rx = FrameReceiver::new(role, max);
-    let mut buf = Vec::new();
-    let mut evs: Vec<Ev> = Vec::new();
-    let mut calls = 0usize;
-    let mut fed = 0usize;
-    let mut pieces_n = 0usize;
-    for piece in pieces {
-        buf.extend_from_slice(piece);
-        fed += piece.len();
-        pieces_n += 1;
-        loop {
-            calls += 1;
-            assert!(calls <= 2 * fed + pieces_n + 2, "no progress: {calls} calls for {fed} bytes");
-            let len = buf.len();
-            let (n, ev) = match rx.decode(&mut buf) {
-                Err(e) => {
-                    evs.push(Ev::Error(e));
-                    assert_eq!(rx.decode(&mut buf), Err(e), "errors are sticky");
-                    return evs;
-                }
-                Ok(r) => r,
-            };
-            assert!(n <= len);
-            let stop = match ev {
-                Received::Frame(info) => {
-                    assert!(n > 0);
-                    evs.push(Ev::Frame(info));
-                    false
-                }
-                Received::Payload(p) => {
-                    assert!(!p.is_empty() && p.len() == n);
-                    match evs.last_mut() {
-                        Some(Ev::Data(d)) => d.extend_from_slice(p),
-                        _ => evs.push(Ev::Data(p.to_vec())),
-                    }
-                    false
-                }
-                Received::FrameEnd(info) => {
-                    assert_eq!(n, 0);
-                    evs.push(Ev::End(info));
-                    false
-                }
-                Received::NeedMore => {
-                    assert_eq!(n, len);
-                    true
-                }
-                Received::Closed => {
-                    assert_eq!(n, 0);
-                    evs.push(Ev::Closed);
-                    return evs;
-                }
-            };
-            buf.drain(..n);
-            if stop {
-                break;
-            }
-        }
-    }
-    evs
-}
-
-/// Splits `input` at the (sorted, deduplicated) `cuts`.
-fn split_at<'i>(input: &'i [u8], cuts: &[usize]) -> Vec<&'i [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (input.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for c in cuts {
-        pieces.push(&input[start..c]);
-        start = c;
-    }
-    pieces.push(&input[start..]);
-    pieces
-}
+use ws_support::{Ev, run};
 
 /// A frame with any header bits, possibly breaking rules.
 #[derive(Debug, Clone)]
