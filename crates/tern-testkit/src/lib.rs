@@ -1,4 +1,10 @@
-//! Test support shared by tern's crates: real peers on loopback ([`HttpBin`], [`HyperServer`]).
+//! Test support shared by tern's crates: real peers on loopback ([`HttpBin`], [`HyperServer`],
+//! [`OpensslServer`], [`Nginx`]) and a PKI made at test time ([`Pki`]).
+//!
+//! - [`pki`]: a CA, server and client leaves, and broken certificates (expired, not yet valid,
+//!   wrong name, untrusted CA, bad signature), in memory and as PEM files;
+//! - [`openssl`]: `openssl s_server` on a free port, and one `openssl s_client` exchange;
+//! - [`nginx`]: nginx answering `hello from nginx`, plain or over TLS.
 //!
 //! [`HttpBin`] starts httpbin under gunicorn with the threaded worker (so keep-alive works) on
 //! a free loopback port, from the Python virtual environment that `cargo xtask interop-setup`
@@ -8,8 +14,15 @@
 #![allow(clippy::panic)] // test support: a peer that cannot start must stop the test, loudly
 
 mod hyper_server;
+pub mod nginx;
+pub mod openssl;
+pub mod pki;
+mod process;
 
 pub use hyper_server::HyperServer;
+pub use nginx::Nginx;
+pub use openssl::{OpensslServer, s_client};
+pub use pki::{CertFiles, Leaf, Pki};
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
