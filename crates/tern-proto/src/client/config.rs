@@ -102,23 +102,54 @@ impl Default for TcpKeepAlive {
     }
 }
 
-/// TLS options (ESP-IDF's `cert_pem`, `client_cert_pem`, `client_key_pem`,
-/// `skip_cert_common_name_check`, `common_name`). Carried for the TLS adapter; the engine
-/// itself only speaks plaintext.
+/// TLS options, as `esp_http_client_config_t` names them. The engine only speaks plaintext:
+/// these are carried for the adapter's TLS layer (tern-tls), which turns them into a rustls
+/// configuration.
+///
+/// Verification is on by default. With neither `ca_cert` nor `crt_bundle`, the certificate
+/// bundle is used when it is built in (ESP-IDF fails such a handshake instead; see
+/// `docs/esp-idf-differences.md`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TlsConfig<'a> {
-    /// Trust anchors (PEM or DER); none means the built-in web roots.
+    /// Trust anchors: one or more CA certificates, PEM (any number) or DER (one)
+    /// (`cert_pem` / `cert_der`).
     pub ca_cert: Option<&'a [u8]>,
-    /// Client certificate chain (PEM or DER).
+    /// Also trust the built-in certificate bundle, Mozilla's roots (`crt_bundle_attach`).
+    pub crt_bundle: bool,
+    /// Client certificate chain, PEM or DER, for mutual TLS (`client_cert_pem`).
     pub client_cert: Option<&'a [u8]>,
-    /// Client private key (PEM or DER).
+    /// Client private key, PEM or DER: PKCS#8, SEC1 or PKCS#1 (`client_key_pem`). A key held
+    /// outside memory (a secure element, the DS peripheral) goes to tern-tls' builder as a
+    /// signing key instead.
     pub client_key: Option<&'a [u8]>,
-    /// Do not check the server's name (ESP-IDF `skip_cert_common_name_check`).
+    /// Do not check the server's name; the chain is still verified
+    /// (`skip_cert_common_name_check`).
     pub skip_common_name_check: bool,
-    /// Check the certificate against this name instead of the host (and send it as SNI).
+    /// Check the certificate against this name instead of the host, and send it as SNI
+    /// (`common_name`).
     pub common_name: Option<&'a str>,
-    /// Accept any certificate (curl's `-k`); for tests only.
+    /// Which TLS versions to offer (`tls_version`).
+    pub tls_version: TlsVersion,
+    /// ALPN protocols to offer, most preferred first (`alpn_protos`). The engine itself speaks
+    /// HTTP/1.1 whatever is agreed.
+    pub alpn: &'a [&'a str],
+    /// Do not send the server name indication (ESP-IDF always sends it for a host name).
+    pub disable_sni: bool,
+    /// Accept any certificate without verifying it (curl's `-k`). The handshake's own
+    /// signatures are still checked. For tests only.
     pub insecure: bool,
+}
+
+/// TLS versions a client offers (`esp_http_client_tls_ver_t`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 or 1.3, whichever the server prefers of those (`ESP_HTTP_CLIENT_TLS_VER_ANY`).
+    #[default]
+    Any,
+    /// Only TLS 1.2 (`ESP_HTTP_CLIENT_TLS_VER_TLS_1_2`).
+    Tls12,
+    /// Only TLS 1.3 (`ESP_HTTP_CLIENT_TLS_VER_TLS_1_3`).
+    Tls13,
 }
 
 impl Default for ClientConfig<'_> {

@@ -51,7 +51,7 @@ mod state;
 mod store;
 pub mod url;
 
-pub use config::{ClientConfig, DEFAULT_USER_AGENT, TcpKeepAlive, TlsConfig};
+pub use config::{ClientConfig, DEFAULT_USER_AGENT, TcpKeepAlive, TlsConfig, TlsVersion};
 pub use drive::MAX_RESPONSE_FIELDS;
 pub use engine::{Action, Client, Completion, Endpoint};
 pub use error::{ClientError, Stage};
