@@ -111,7 +111,8 @@ fn tls12_and_tls13_pinned_and_mismatched() {
 #[test]
 fn each_refused_certificate_says_why() {
     let pki = Pki::new();
-    let cases: [(CertFiles, fn(&CertificateRefusal) -> bool); 5] = [
+    type Expect = fn(&CertificateRefusal) -> bool;
+    let cases: [(CertFiles, Expect); 5] = [
         (pki.other_ca_server(), |r| *r == CertificateRefusal::UnknownIssuer),
         (pki.expired_server(), |r| *r == CertificateRefusal::Expired),
         (pki.not_yet_valid_server(), |r| *r == CertificateRefusal::NotYetValid),

@@ -5,10 +5,10 @@
 
 use tern_tls::{Handshake, Read, TlsError, TlsSession};
 
-pub type Session = TlsSession<Vec<u8>>;
+pub(crate) type Session = TlsSession<Vec<u8>>;
 
 /// Moves up to `step` bytes of `from`'s output into `to`'s input; returns how many moved.
-pub fn transfer(from: &mut Session, to: &mut Session, step: usize) -> usize {
+pub(crate) fn transfer(from: &mut Session, to: &mut Session, step: usize) -> usize {
     let out = from.output();
     if out.is_empty() {
         return 0;
@@ -22,7 +22,11 @@ pub fn transfer(from: &mut Session, to: &mut Session, step: usize) -> usize {
 }
 
 /// Runs both handshakes to the end, or to the first error (which side failed, and how).
-pub fn handshake(client: &mut Session, server: &mut Session, step: usize) -> Result<(), (&'static str, TlsError)> {
+pub(crate) fn handshake(
+    client: &mut Session,
+    server: &mut Session,
+    step: usize,
+) -> Result<(), (&'static str, TlsError)> {
     for _ in 0..100_000 {
         let c = client.handshake().map_err(|e| ("client", e))?;
         let s = server.handshake().map_err(|e| ("server", e))?;
@@ -40,7 +44,7 @@ pub fn handshake(client: &mut Session, server: &mut Session, step: usize) -> Res
 
 /// Sends `data` from `from` to `to` and returns what `to` read, moving `step` bytes at a
 /// time and reading into a buffer of `read_len`.
-pub fn send(from: &mut Session, to: &mut Session, data: &[u8], step: usize, read_len: usize) -> Vec<u8> {
+pub(crate) fn send(from: &mut Session, to: &mut Session, data: &[u8], step: usize, read_len: usize) -> Vec<u8> {
     let mut sent = 0;
     let mut got = Vec::new();
     let mut buf = vec![0u8; read_len];
