@@ -6,6 +6,13 @@
 //! `ESP_ERR_HTTP_EAGAIN`) whenever the socket would block, and the next call resumes where the
 //! engine stopped, connect included.
 //!
+//! With feature `tls` (the default), `https` runs over tern-tls: the TLS options of the config
+//! ([`TlsConfig`](tern_proto::client::TlsConfig)) become a rustls configuration on the first
+//! https connect, and each connect chooses plain TCP or TLS from that hop's scheme, so a
+//! redirect from http to https works (the engine refuses https to http). The handshake is
+//! part of the connect: bounded by its deadline, and resumed after `WouldBlock` in
+//! non-blocking mode (ESP-IDF's https_async scenario).
+//!
 //! The adapter only moves bytes: every protocol decision (framing, redirects, auth, keep-alive,
 //! timeouts) is the engine's. The engine's getters and setters (`set_url`, `set_header`,
 //! `status_code`, ...) are reached through `Deref`.
@@ -39,6 +46,11 @@ pub enum Error {
     /// (ESP-IDF's `ESP_ERR_HTTP_EAGAIN`).
     #[error("the operation would block; call it again")]
     WouldBlock,
+    /// The TLS handshake failed, or the TLS options cannot work; the error says why (an
+    /// unknown issuer, a name mismatch, an expired certificate, ...) and whose fault it was.
+    #[cfg(feature = "tls")]
+    #[error("TLS: {0}")]
+    Tls(#[from] tern_tls::TlsError),
     /// The host name could not be resolved.
     #[error("could not resolve {host}: {source}")]
     Resolve {
@@ -56,6 +68,65 @@ impl Error {
             Error::Client(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The TLS error, if that is what this is.
+    #[cfg(feature = "tls")]
+    pub fn tls_error(&self) -> Option<&tern_tls::TlsError> {
+        match self {
+            Error::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The connection: plain TCP, or TLS over it.
+enum Transport {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tern_tls::TlsStream<TcpStream>>),
+}
+
+impl Transport {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.get_ref(),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write_vectored(bufs),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.write_vectored(bufs),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(t) => t.read(buf),
+        }
+    }
+
+    /// Sets both socket timeouts: a TLS read may write, and a write may read.
+    fn set_timeouts(&self, timeout: Duration) {
+        let _ = self.tcp().set_read_timeout(Some(timeout));
+        let _ = self.tcp().set_write_timeout(Some(timeout));
+    }
+
+    /// Closes: `close_notify` first over TLS (best effort), then the TCP shutdown.
+    fn close(self) {
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(mut t) = self {
+            let _ = t.close();
+            let _ = t.get_ref().shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        let _ = self.tcp().shutdown(std::net::Shutdown::Both);
     }
 }
 
@@ -84,7 +155,17 @@ struct PendingConnect {
 /// client: ESP-IDF's client handle on `std::net`.
 pub struct Client<'a, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, Vec<u8>, H>,
-    stream: Option<TcpStream>,
+    stream: Option<Transport>,
+    /// The TLS handshake of `stream` is under way: the engine hears `connected` at its end.
+    handshaking: bool,
+    /// The config's TLS options, turned into `tls` on the first https connect.
+    #[cfg(feature = "tls")]
+    tls_options: tern_proto::client::TlsConfig<'a>,
+    #[cfg(feature = "tls")]
+    tls: Option<tern_tls::ClientTls>,
+    /// The last TLS failure after the handshake (`esp_http_client_get_and_clear_last_tls_error`).
+    #[cfg(feature = "tls")]
+    last_tls_error: Option<tern_tls::TlsError>,
     pending: Option<PendingConnect>,
     nonblocking: bool,
     epoch: std::time::Instant,
@@ -113,6 +194,13 @@ impl<'a, H: EventHandler> Client<'a, H> {
         Ok(Client {
             engine: engine::Client::new(&config, buf, handler)?,
             stream: None,
+            handshaking: false,
+            #[cfg(feature = "tls")]
+            tls_options: config.tls,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            last_tls_error: None,
             pending: None,
             nonblocking: false,
             epoch: std::time::Instant::now(),
@@ -124,12 +212,28 @@ impl<'a, H: EventHandler> Client<'a, H> {
         })
     }
 
+    /// Uses this TLS configuration for https instead of the one the config's TLS options
+    /// describe: for a client key behind a signing key (a secure element), another crypto
+    /// provider, or a smaller buffer layout.
+    #[cfg(feature = "tls")]
+    pub fn set_tls(&mut self, tls: tern_tls::ClientTls) {
+        self.tls = Some(tls);
+    }
+
+    /// The last TLS failure on an established connection (a bad record, an alert), cleared
+    /// by this call (`esp_http_client_get_and_clear_last_tls_error`). Handshake failures are
+    /// returned by the operation itself as [`Error::Tls`].
+    #[cfg(feature = "tls")]
+    pub fn take_last_tls_error(&mut self) -> Option<tern_tls::TlsError> {
+        self.last_tls_error.take()
+    }
+
     /// ESP-IDF's `is_async`: with `true`, operations return [`Error::WouldBlock`] instead of
     /// blocking, and resume on the next call.
     pub fn set_nonblocking(&mut self, nonblocking: bool) -> Result<(), Error> {
         self.nonblocking = nonblocking;
         if let Some(stream) = &self.stream {
-            stream.set_nonblocking(nonblocking).map_err(|_| ClientError::Transport(engine::Stage::Send))?;
+            stream.tcp().set_nonblocking(nonblocking).map_err(|_| ClientError::Transport(engine::Stage::Send))?;
         }
         Ok(())
     }
@@ -268,12 +372,34 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
                     // The engine set the connect deadline in this poll: read it now.
                     let timeout = self.time_left(now);
+                    if self.handshaking {
+                        self.handshake_step(timeout)?;
+                        continue;
+                    }
+                    #[cfg(not(feature = "tls"))]
                     if secure {
                         self.engine.connect_failed(now);
                         self.settle(now);
                         return Err(ClientError::TlsUnavailable.into());
                     }
-                    self.connect(&host, port, timeout)?;
+                    #[cfg(feature = "tls")]
+                    if secure && self.tls.is_none() {
+                        // The TLS options are checked before any connection is opened.
+                        match tern_tls::ClientTls::new(&self.tls_options) {
+                            Ok(tls) => self.tls = Some(tls),
+                            Err(e) => {
+                                self.engine.connect_failed(now);
+                                self.settle(now);
+                                return Err(e.into());
+                            }
+                        }
+                    }
+                    self.connect(&host, port, secure, timeout)?;
+                    #[cfg(feature = "tls")]
+                    if secure && self.stream.is_some() {
+                        self.start_tls(&host, now)?;
+                        self.handshake_step(timeout)?;
+                    }
                 }
                 Action::Transmit(parts) => {
                     let Some(stream) = self.stream.as_mut() else {
@@ -282,7 +408,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     };
                     let slices = [IoSlice::new(parts[0]), IoSlice::new(parts[1])];
                     if !self.nonblocking {
-                        let _ = stream.set_write_timeout(Some(socket_timeout(timeout)));
+                        stream.set_timeouts(socket_timeout(timeout));
                     }
                     match stream.write_vectored(&slices) {
                         Ok(0) => self.engine.transport_failed(now),
@@ -305,7 +431,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         continue;
                     };
                     if !self.nonblocking {
-                        let _ = stream.set_read_timeout(Some(socket_timeout(timeout)));
+                        stream.set_timeouts(socket_timeout(timeout));
                     }
                     match stream.read(buf) {
                         Ok(n) => {
@@ -319,8 +445,9 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 }
                 Action::Close => {
                     if let Some(stream) = self.stream.take() {
-                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                        stream.close();
                     }
+                    self.handshaking = false;
                     self.pending = None;
                     self.engine.closed();
                 }
@@ -337,6 +464,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 Action::Done(_) => return,
                 Action::Close => {
                     self.stream = None;
+                    self.handshaking = false;
                     self.pending = None;
                     self.engine.closed();
                 }
@@ -362,14 +490,100 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 }
             }
             _ => {
+                #[cfg(feature = "tls")]
+                if let Some(e) = tern_tls::tls_error(&e) {
+                    self.last_tls_error = Some(e.clone());
+                }
                 self.engine.transport_failed(now);
                 Ok(())
             }
         }
     }
 
+    /// Wraps the new TCP connection in a TLS session for `host`.
+    #[cfg(feature = "tls")]
+    fn start_tls(&mut self, host: &str, now: Instant) -> Result<(), Error> {
+        let Some(Transport::Plain(tcp)) = self.stream.take() else { return Ok(()) };
+        let session = match &self.tls {
+            Some(tls) => tls.session(host, vec![0u8; tls.layout().buffer_len()]),
+            None => tern_tls::ClientTls::new(&self.tls_options)
+                .and_then(|tls| tls.session(host, vec![0u8; tls.layout().buffer_len()])),
+        };
+        match session {
+            Ok(session) => {
+                self.stream = Some(Transport::Tls(Box::new(tern_tls::TlsStream::new(session, tcp))));
+                self.handshaking = true;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = tcp.shutdown(std::net::Shutdown::Both);
+                self.engine.connect_failed(now);
+                self.settle(now);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Advances the TLS handshake; at its end the engine hears `connected`.
+    #[cfg(feature = "tls")]
+    fn handshake_step(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        let now = self.now();
+        let Some(Transport::Tls(tls)) = self.stream.as_mut() else {
+            self.handshaking = false;
+            return Ok(());
+        };
+        if !self.nonblocking {
+            let limit = socket_timeout(timeout);
+            let _ = tls.get_ref().set_read_timeout(Some(limit));
+            let _ = tls.get_ref().set_write_timeout(Some(limit));
+        }
+        match tls.handshake() {
+            Ok(()) => {
+                self.handshaking = false;
+                self.engine.connected(now);
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(tls_error) = tern_tls::tls_error(&e).cloned() {
+                    self.stream = None;
+                    self.handshaking = false;
+                    self.engine.connect_failed(now);
+                    self.settle(now);
+                    return Err(tls_error.into());
+                }
+                match e.kind() {
+                    io::ErrorKind::Interrupted => Ok(()),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                        let now = self.now();
+                        if self.engine.deadline().is_some_and(|d| now >= d) {
+                            self.engine.handle_timeout(now);
+                            Ok(())
+                        } else if self.nonblocking {
+                            Err(Error::WouldBlock)
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    _ => {
+                        self.stream = None;
+                        self.handshaking = false;
+                        self.engine.connect_failed(now);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn handshake_step(&mut self, _timeout: Option<Duration>) -> Result<(), Error> {
+        self.handshaking = false;
+        Ok(())
+    }
+
     /// Opens the connection: blocking with the engine's timeout, or one non-blocking step.
-    fn connect(&mut self, host: &str, port: u16, timeout: Option<Duration>) -> Result<(), Error> {
+    /// With `secure`, the engine hears `connected` after the TLS handshake instead.
+    fn connect(&mut self, host: &str, port: u16, secure: bool, timeout: Option<Duration>) -> Result<(), Error> {
         let now = self.now();
         let timeout = match self.connect_timeout {
             Some(limit) if !self.nonblocking => Some(timeout.map_or(limit, |t| t.min(limit))),
@@ -427,8 +641,10 @@ impl<'a, H: EventHandler> Client<'a, H> {
         let stream: TcpStream = pending.socket.into();
         let _ = stream.set_nodelay(true);
         let _ = stream.set_nonblocking(self.nonblocking);
-        self.stream = Some(stream);
-        self.engine.connected(now);
+        self.stream = Some(Transport::Plain(stream));
+        if !secure {
+            self.engine.connected(now);
+        }
         Ok(())
     }
 

@@ -194,10 +194,18 @@ fn a_failed_resolve_leaves_no_stale_error_behind() {
     client.perform().unwrap();
     assert_eq!(client.status_code().unwrap().as_u16(), 204);
 
-    // The same after an https URL this build cannot serve.
-    let config = ClientConfig { url: Some("https://127.0.0.1:1/"), ..ClientConfig::default() };
+    // The same after an https URL whose TLS options cannot work (or, without TLS, whose
+    // scheme this build cannot serve).
+    let config = ClientConfig {
+        url: Some("https://127.0.0.1:1/"),
+        tls: tern_proto::client::TlsConfig { ca_cert: Some(b"not a certificate"), ..Default::default() },
+        ..ClientConfig::default()
+    };
     let mut client = Client::new(&config).unwrap();
     let err = client.perform().unwrap_err();
+    #[cfg(feature = "tls")]
+    assert!(matches!(err, Error::Tls(tern_tls::TlsError::Config(_))), "{err}");
+    #[cfg(not(feature = "tls"))]
     assert!(matches!(err, Error::Client(ClientError::TlsUnavailable)), "{err}");
     client.set_url("http://nonexistent.invalid/").unwrap();
     assert!(matches!(client.perform().unwrap_err(), Error::Resolve { .. }));
