@@ -8,6 +8,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 use crate::data::{self, DataKind};
 use crate::exit::Failure;
+use tern_proto::client::TlsVersion;
 
 /// `tern [OPTIONS] URL...`: the options are a subset of curl's, with curl's meaning.
 #[derive(Parser, Debug)]
@@ -91,18 +92,28 @@ struct Args {
     /// %{num_redirects}, %{url_effective}, ...; @FILE reads the format from a file.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
     write_out: Option<String>,
-    /// CA certificates (PEM) to verify the server with (used once TLS is available).
+    /// CA certificates (PEM, any number, or one DER) to verify the server with, instead of
+    /// the built-in Mozilla roots.
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
-    /// Do not verify the server's certificate (used once TLS is available).
+    /// Do not verify the server's certificate (its handshake signature still is).
     #[arg(short = 'k', long)]
     insecure: bool,
-    /// Client certificate (PEM) (used once TLS is available).
-    #[arg(long, value_name = "FILE")]
+    /// Client certificate chain (PEM or DER), for mutual TLS; needs --key.
+    #[arg(short = 'E', long, value_name = "FILE")]
     cert: Option<PathBuf>,
-    /// Client private key (PEM) (used once TLS is available).
+    /// Client private key (PEM or DER: PKCS#8, SEC1 or PKCS#1).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// Use TLS 1.2 or later (the default: tern offers 1.2 and 1.3).
+    #[arg(long = "tlsv1.2")]
+    tlsv1_2: bool,
+    /// Use TLS 1.3 only.
+    #[arg(long = "tlsv1.3")]
+    tlsv1_3: bool,
+    /// Highest TLS version to use: 1.2 or 1.3.
+    #[arg(long = "tls-max", value_name = "VERSION")]
+    tls_max: Option<String>,
 }
 
 /// The subcommands, for `--help`: selected by a first argument that is exactly their name.
@@ -166,6 +177,21 @@ pub(crate) struct Options {
     pub(crate) insecure: bool,
     pub(crate) cert: Option<Vec<u8>>,
     pub(crate) key: Option<Vec<u8>>,
+    pub(crate) tls_version: TlsVersion,
+}
+
+/// The TLS versions curl's flags allow: `--tlsv1.2` is a minimum (tern's default anyway),
+/// `--tlsv1.3` a minimum of 1.3, `--tls-max` a maximum.
+fn tls_version(min_1_3: bool, max: Option<&str>) -> Result<TlsVersion, Failure> {
+    match (min_1_3, max) {
+        (_, Some(v)) if v != "1.2" && v != "1.3" => {
+            Err(Failure::new(2, format!("--tls-max {v}: tern speaks TLS 1.2 and 1.3 only")))
+        }
+        (true, Some("1.2")) => Err(Failure::new(35, "--tlsv1.3 with --tls-max 1.2 leaves no TLS version to use")),
+        (true, _) => Ok(TlsVersion::Tls13),
+        (false, Some("1.2")) => Ok(TlsVersion::Tls12),
+        (false, _) => Ok(TlsVersion::Any),
+    }
 }
 
 /// curl's connect timeout when none is given.
@@ -232,6 +258,7 @@ impl Options {
             insecure: args.insecure,
             cert: read_file(args.cert, 58, "client certificate")?,
             key: read_file(args.key, 58, "private key")?,
+            tls_version: tls_version(args.tlsv1_3, args.tls_max.as_deref())?,
         })
     }
 

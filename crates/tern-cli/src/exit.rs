@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use tern_proto::client::{ClientError, Stage, url};
+use tern_tls::{ConfigError, TlsError};
 
 /// A transfer that did not succeed: curl's exit code and a message for stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,26 @@ pub(crate) fn from_std(error: &tern_std::Error, cx: &Context) -> Failure {
     match error {
         tern_std::Error::Client(e) => from_client(e, cx),
         tern_std::Error::Resolve { host, .. } => Failure::new(6, format!("Could not resolve host: {host}")),
+        tern_std::Error::Tls(e) => from_tls(e),
         other => Failure::new(56, format!("Failure when receiving data from the peer: {other}")),
+    }
+}
+
+/// curl's exit code and message for a TLS failure: 60 for a refused server certificate, 77
+/// for a CA file that cannot be used, 58 for a client certificate or key, 35 for the rest.
+pub(crate) fn from_tls(error: &TlsError) -> Failure {
+    match error {
+        TlsError::Certificate(reason) => Failure::new(60, format!("SSL certificate problem: {reason}")),
+        TlsError::Config(ConfigError::BadCertificate { what } | ConfigError::NoCertificate { what })
+            if what.contains("CA") =>
+        {
+            Failure::new(77, format!("error setting certificate file: {error}"))
+        }
+        TlsError::Config(ConfigError::BadTrustAnchor(_) | ConfigError::NoTrustAnchors) => {
+            Failure::new(77, format!("error setting certificate file: {error}"))
+        }
+        TlsError::Config(_) => Failure::new(58, format!("unable to use client certificate: {error}")),
+        _ => Failure::new(35, format!("TLS connect error: {error}")),
     }
 }
 

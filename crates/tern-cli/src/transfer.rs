@@ -230,6 +230,7 @@ fn new_client<'a>(
             client_cert: opts.cert.as_deref(),
             client_key: opts.key.as_deref(),
             insecure: opts.insecure,
+            tls_version: opts.tls_version,
             ..TlsConfig::default()
         },
         ..ClientConfig::default()

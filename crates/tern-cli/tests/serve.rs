@@ -1,9 +1,5 @@
 //! `tern serve`: the address it prints, the file server behind it (with curl as the client),
 //! and Ctrl-C.
-//!
-//! `serve_lists_and_downloads` and `serve_upload_and_delete` need the body of
-//! `tern_tokio::file_server`, which is written on another branch: until it is merged, the stub
-//! registers no handler and they fail with 404s.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 use std::io::{BufRead, BufReader};
