@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{curl, tern};
+use common::{assert_same, closed_port, curl, tern};
 use tern_testkit::HttpBin;
 
 /// The `prefix` lines of a `-v` trace, sorted, without the ones that vary (Date) or that curl
@@ -37,13 +37,13 @@ fn verbose_shows_the_same_heads_as_curl() {
 }
 
 #[test]
-fn https_without_tls_is_unsupported_protocol() {
-    let run = tern(&["-sS", "-k", "-w", "%{http_code}", "https://127.0.0.1:9/"]);
-    assert_eq!(run.code, 1);
+fn https_failures_before_any_handshake_exit_like_curl() {
+    let port = closed_port().to_string();
+    let url = format!("https://127.0.0.1:{port}/");
+    let run = assert_same(&["-sS", "-k", "-w", "%{http_code}", &url]);
+    assert_eq!(run.code, 7);
     assert_eq!(run.text(), "000");
-    assert!(run.stderr.starts_with("tern: (1) Protocol \"https\" not supported"), "{}", run.stderr);
-    // The TLS options are accepted (and their files read) already.
-    let run = tern(&["-s", "--cacert", "/nonexistent/ca.pem", "https://127.0.0.1:9/"]);
+    let run = assert_same(&["-s", "--cacert", "/nonexistent/ca.pem", &url]);
     assert_eq!(run.code, 77);
 }
 
