@@ -3,10 +3,12 @@
 //!
 //! 1. formatting (`cargo fmt --check`, the workspace and the fuzz crate);
 //! 2. clippy on the workspace, all targets, default features;
-//! 3. clippy on tern-proto with no default features and with all features;
+//! 3. clippy on tern-proto with no default features and with all features, and on tern-tls
+//!    without std;
 //! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
 //! 5. tests: the workspace (interop tests included), then tern-proto with all features;
-//! 6. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`);
+//! 6. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`),
+//!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
 //! 7. rustdoc with warnings denied;
 //! 8. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
 //!
@@ -25,6 +27,16 @@ pub(crate) const ABOUT: &str = "run every CI check: fmt, clippy, tests, no_std b
 
 /// The no_std targets tern-proto must build for (ESP32-C3 and ESP32-C6 class RISC-V cores).
 const NO_STD_TARGETS: [&str; 2] = ["riscv32imc-unknown-none-elf", "riscv32imac-unknown-none-elf"];
+
+/// The TLS target (atomic compare-and-swap, which rustls' `Arc` needs) and the C toolchain
+/// ring's C code is built with there: clang, llvm-ar, and newlib's headers for `assert.h` and
+/// `string.h` (Debian packages clang, llvm and libnewlib-dev).
+const TLS_TARGET: &str = "riscv32imac-unknown-none-elf";
+const TLS_TARGET_C_ENV: [(&str, &str); 3] = [
+    ("CC_riscv32imac_unknown_none_elf", "clang"),
+    ("AR_riscv32imac_unknown_none_elf", "llvm-ar"),
+    ("CFLAGS_riscv32imac_unknown_none_elf", "-isystem /usr/include/newlib"),
+];
 
 /// Runs `cargo xtask ci` with its arguments.
 pub(crate) fn main(args: &[String]) -> Result {
@@ -48,11 +60,12 @@ pub(crate) fn main(args: &[String]) -> Result {
     steps.run("clippy (workspace, all targets)", || {
         cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
-    steps.run("clippy (tern-proto feature sets)", || {
+    steps.run("clippy (tern-proto and tern-tls feature sets)", || {
         for features in ["--no-default-features", "--all-features"] {
             cargo(&["clippy", "-p", "tern-proto", features, "--", "-D", "warnings"]).run()?;
         }
-        Ok(())
+        let no_std = ["--no-default-features", "--features", "ring,tls12,webpki-roots"];
+        cargo(&["clippy", "-p", "tern-tls"]).args(no_std).args(["--", "-D", "warnings"]).run()
     })?;
     steps.run("interop peers (httpbin venv)", crate::interop::setup)?;
     steps.run("test", || {
@@ -63,7 +76,12 @@ pub(crate) fn main(args: &[String]) -> Result {
         for target in NO_STD_TARGETS {
             cargo(&["build", "-p", "tern-proto", "--no-default-features", "--target", target]).run()?;
         }
-        Ok(())
+        let mut tls = cargo(&["build", "-p", "tern-tls", "--release", "--target", TLS_TARGET]);
+        tls = tls.args(["--no-default-features", "--features", "ring,tls12,webpki-roots"]);
+        for (key, value) in TLS_TARGET_C_ENV {
+            tls = tls.env(key, value);
+        }
+        tls.run()
     })?;
     steps.run("doc", || cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings").run())?;
     if skip_fuzz {

@@ -477,12 +477,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TlsSession<B> {
     fn fail(&mut self, e: TlsError) -> TlsError {
         if self.error.is_none() {
             self.error = Some(e.clone());
-            // rustls queues its alert as a record to encode; the next call hands it over.
-            for _ in 0..2 {
-                if self.step_once(None).is_err() {
-                    break;
-                }
-            }
+            // rustls queued its alert as a record to encode, which the next call hands over
+            // before it looks at any input. Exactly one call: a second would process the
+            // offending input again and raise a second fatal alert.
+            let _ = self.step_once(None);
         }
         e
     }
