@@ -424,3 +424,57 @@ fn small_outgoing_records_fit_a_smaller_buffer() {
     assert_eq!(send(&mut c, &mut s, &body, usize::MAX, 4096), body);
     assert_eq!(send(&mut s, &mut c, &body, 700, 4096), body);
 }
+
+#[test]
+fn junk_instead_of_a_client_hello_fails_once_and_for_all() {
+    // Found by the tls_session fuzz target: a second call after the error re-read the bad
+    // record and raised a second fatal alert.
+    let pki = Pki::new();
+    let server = server_tls(pki.server());
+    let mut s = server.session(vec![0; server.layout().buffer_len()]).unwrap();
+    s.input_space()[..1].copy_from_slice(b"B");
+    s.received(1);
+    let first = s.handshake().unwrap_err();
+    assert_eq!(first.origin(), Origin::Remote);
+    assert!(s.has_output(), "the alert that tells the peer is queued");
+    for _ in 0..3 {
+        assert_eq!(s.handshake().unwrap_err(), first);
+        assert_eq!(s.read(&mut [0u8; 8]).unwrap_err(), first);
+    }
+}
+
+#[test]
+fn a_side_that_writes_while_unread_data_waits_keeps_it_in_order() {
+    // The client writes (which processes incoming records) while the server's data is still
+    // unread: records beyond the plaintext region wait in the overflow, in order.
+    let pki = Pki::new();
+    let client = ClientTls::new(&trusting(&pki)).unwrap();
+    let (mut c, mut s) = pair(&client, "localhost", &server_tls(pki.server()));
+    handshake(&mut c, &mut s, usize::MAX).unwrap();
+    let data: Vec<u8> = (0..60_000u32).map(|i| (i % 253) as u8).collect();
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut writes = 0;
+    while got.len() < data.len() {
+        if sent < data.len() {
+            sent += s.write([&data[sent..], &[]]).unwrap();
+        }
+        transfer(&mut s, &mut c, usize::MAX);
+        // The client sends a little before it reads anything.
+        if writes < 20 {
+            assert_eq!(c.write([b"x", &[]]).unwrap(), 1);
+            writes += 1;
+            transfer(&mut c, &mut s, usize::MAX);
+            continue;
+        }
+        match c.read(&mut buf).unwrap() {
+            Read::Data(n) => got.extend_from_slice(&buf[..n]),
+            Read::NeedInput => {}
+            Read::Closed { .. } => panic!("closed"),
+        }
+    }
+    assert_eq!(got, data);
+    // The server got the client's twenty bytes, and nothing else.
+    assert_eq!(send(&mut c, &mut s, b"", usize::MAX, 64), [b'x'; 20]);
+}
