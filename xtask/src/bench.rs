@@ -5,7 +5,9 @@
 //! - client keep-alive requests per second: tern-std against ureq 3, same hyper server, rounds
 //!   interleaved (`crates/tern-std/benches/keepalive.rs`);
 //! - server requests per second with wrk: tern-tokio's advanced_tests `/hello` against a hyper
-//!   hello server (`bench_server.rs`).
+//!   hello server (`bench_server.rs`);
+//! - a TLS handshake and GET, a fresh process each: the `tern` command against curl, same
+//!   nginx (`bench_tls.rs`; `--quick` runs fewer rounds).
 //!
 //! Figures are ratios against the peer measured in the same run: the machines are shared and
 //! noisy, so absolute numbers mean little. `docs/benchmarks.md` records the results.
@@ -13,15 +15,16 @@
 use crate::cmd::{Cmd, Error, Result};
 
 /// One-line usage, for `cargo xtask --help`.
-pub(crate) const USAGE: &str = "cargo xtask bench [heads|client|server]";
+pub(crate) const USAGE: &str = "cargo xtask bench [heads|client|server|tls [--quick]]";
 
 /// What `bench` does, for `cargo xtask --help`.
-pub(crate) const ABOUT: &str = "run the benchmarks (tern against httparse, ureq, hyper) and print ratios";
+pub(crate) const ABOUT: &str = "run the benchmarks (tern against httparse, ureq, hyper, curl) and print ratios";
 
 /// Runs `cargo xtask bench`.
 pub(crate) fn main(args: &[String]) -> Result {
     let which = args.first().map(String::as_str);
-    if args.len() > 1 || !matches!(which, None | Some("heads" | "client" | "server")) {
+    let quick = which == Some("tls") && args.get(1).is_some_and(|a| a == "--quick");
+    if args.len() > 1 + usize::from(quick) || !matches!(which, None | Some("heads" | "client" | "server" | "tls")) {
         return Err(Error::new(format!("unexpected arguments {args:?}; usage: {USAGE}")));
     }
     if matches!(which, None | Some("heads")) {
@@ -32,6 +35,9 @@ pub(crate) fn main(args: &[String]) -> Result {
     }
     if matches!(which, None | Some("server")) {
         crate::bench_server::main()?;
+    }
+    if matches!(which, None | Some("tls")) {
+        crate::bench_tls::main(quick)?;
     }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! ```text
 //! cargo xtask ci [--skip-fuzz]           every CI check (README's test command is `cargo xtask ci`)
 //! cargo xtask fuzz TARGET [--time SECS]  fuzz one target for longer
-//! cargo xtask bench [heads|client|server] benchmarks, as ratios against peers in the same run
+//! cargo xtask bench [heads|client|server|tls [--quick]]
+//!                                        benchmarks, as ratios against peers in the same run
 //! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
 //! ```
 //!
@@ -17,6 +18,7 @@
 
 mod bench;
 mod bench_server;
+mod bench_tls;
 mod ci;
 mod cmd;
 mod fuzz;
