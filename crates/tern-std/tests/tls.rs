@@ -46,6 +46,12 @@ fn keep_alive_requests_to_nginx_share_one_tls_connection() {
     let log = log.lock().unwrap();
     assert_eq!(log.0, HELLO.repeat(3).as_bytes());
     assert_eq!(log.1, 1, "one TLS connection for three requests");
+    drop(log);
+    // TLS 1.2 pinned works against the same nginx.
+    let tls12 = ClientConfig { tls: TlsConfig { tls_version: TlsVersion::Tls12, ..trusting(&pki) }, ..config };
+    let mut client = Client::new(&tls12).unwrap();
+    client.perform().unwrap();
+    assert_eq!(client.status_code().map(|s| s.as_u16()), Some(200));
 }
 
 #[test]

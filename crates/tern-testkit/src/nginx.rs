@@ -31,7 +31,12 @@ impl Nginx {
     /// When nginx is missing, refuses the config or does not accept connections; the message
     /// holds its error log.
     pub fn start_tls(cert: &Path, key: &Path) -> Nginx {
-        let tls = format!("ssl_certificate {};\n        ssl_certificate_key {};\n", quote(cert), quote(key));
+        // nginx before 1.23.4 (Debian 12 has 1.22) leaves TLS 1.3 out of its default protocols.
+        let tls = format!(
+            "ssl_certificate {};\n        ssl_certificate_key {};\n        ssl_protocols TLSv1.2 TLSv1.3;\n",
+            quote(cert),
+            quote(key)
+        );
         Nginx::start(" ssl", &tls)
     }
 

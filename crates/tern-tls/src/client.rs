@@ -54,6 +54,7 @@ impl ClientTls {
             time: None,
             signer: None,
             layout: TlsBufferLayout::DEFAULT,
+            session_cache: DEFAULT_SESSION_CACHE,
         }
     }
 
@@ -91,6 +92,10 @@ pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, ConfigError
     ServerName::try_from(bare.to_owned()).map_err(|_| ConfigError::BadServerName(host.to_string()))
 }
 
+/// Servers whose resumption tickets a configuration keeps by default. rustls' own default
+/// (256) pre-allocates a 14 KB table per configuration; a device talks to a handful of servers.
+pub const DEFAULT_SESSION_CACHE: usize = 4;
+
 /// Builds a [`ClientTls`]; see [`ClientTls::builder`].
 #[must_use]
 pub struct ClientTlsBuilder<'a> {
@@ -99,6 +104,7 @@ pub struct ClientTlsBuilder<'a> {
     time: Option<Arc<dyn TimeProvider>>,
     signer: Option<(Vec<CertificateDer<'static>>, Arc<dyn SigningKey>)>,
     layout: TlsBufferLayout,
+    session_cache: usize,
 }
 
 impl core::fmt::Debug for ClientTlsBuilder<'_> {
@@ -127,6 +133,14 @@ impl<'a> ClientTlsBuilder<'a> {
     /// Sessions use this buffer layout (smaller outgoing records shrink the buffer).
     pub fn layout(mut self, layout: TlsBufferLayout) -> Self {
         self.layout = layout;
+        self
+    }
+
+    /// Keeps resumption tickets for up to `servers` servers (default
+    /// [`DEFAULT_SESSION_CACHE`]); 0 turns resumption off. Without `std` there is no cache
+    /// and resumption is always off.
+    pub fn session_cache(mut self, servers: usize) -> Self {
+        self.session_cache = servers;
         self
     }
 
@@ -179,6 +193,7 @@ impl<'a> ClientTlsBuilder<'a> {
             (None, _, _) => return Err(ConfigError::CertificateWithoutKey.into()),
         };
         config.alpn_protocols = o.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        config.resumption = resumption(self.session_cache);
         config.enable_sni = !o.disable_sni;
         if self.layout.outgoing_record < MAX_PLAINTEXT + 5 {
             config.max_fragment_size = Some(self.layout.outgoing_record);
@@ -189,6 +204,20 @@ impl<'a> ClientTlsBuilder<'a> {
         };
         Ok(ClientTls { config: Arc::new(config), common_name, layout: self.layout })
     }
+}
+
+#[cfg(feature = "std")]
+fn resumption(servers: usize) -> rustls::client::Resumption {
+    if servers == 0 {
+        rustls::client::Resumption::disabled()
+    } else {
+        rustls::client::Resumption::in_memory_sessions(servers)
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn resumption(_servers: usize) -> rustls::client::Resumption {
+    rustls::client::Resumption::disabled()
 }
 
 /// The CA certificates to trust: `ca_cert`, plus the bundle with `crt_bundle` or when no CA

@@ -49,7 +49,7 @@ mod stream;
 mod time;
 mod verify;
 
-pub use client::{ClientTls, ClientTlsBuilder};
+pub use client::{ClientTls, ClientTlsBuilder, DEFAULT_SESSION_CACHE};
 pub use error::{CertificateRefusal, ConfigError, Origin, TlsError};
 pub use provider::default_provider;
 pub use server::{ServerTls, ServerTlsBuilder, ServerTlsOptions};
