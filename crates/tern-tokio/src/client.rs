@@ -9,14 +9,21 @@
 //! engine's getters and setters (`set_url`, `set_header`, `status_code`, ...) are reached
 //! through `Deref`.
 //!
+//! An `https` hop (the URL, or a redirect's `Location`) runs a TLS handshake after the TCP
+//! connect, within the same deadline, and then every byte goes through the TLS session
+//! ([`tern_tls`], rustls underneath): the configuration comes from the [`ClientConfig`]'s
+//! `tls` options (CA certificates or Mozilla's roots, mutual TLS, `common_name`, `insecure`,
+//! ...), built when the client is created, or is given ready-made with
+//! [`Client::with_tls`]. A refused handshake fails the operation with [`Error::Tls`], which
+//! says why ([`TlsError::certificate_refusal`]: unknown issuer, expired, wrong name, ...).
+//! Closing sends `close_notify` first.
+//!
 //! Each operation is one loop over the engine (see [`tern_proto::client`]): ask it what it
 //! wants, try that without blocking, and when the socket is not ready, wait for readiness or
 //! the engine's deadline, whichever comes first. Dropping an operation's future therefore
 //! leaves the engine where it stopped, and calling the same operation again resumes it, as
 //! ESP-IDF's `is_async` mode does after `ESP_ERR_HTTP_EAGAIN` ([`write`](Client::write)
 //! excepted: some of the dropped call's bytes may have been sent).
-//!
-//! `https` URLs are refused with [`ClientError::TlsUnavailable`] until TLS arrives.
 
 use std::io::{self, IoSlice};
 use std::ops::{Deref, DerefMut};
@@ -26,8 +33,11 @@ use bytes::{Bytes, BytesMut};
 use socket2::{SockRef, TcpKeepalive};
 use tern_proto::Instant;
 use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
+use tern_tls::{ClientTls, TlsError};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
+
+use crate::tls::{Io, LinkError, TlsLink, Transport, until};
 
 /// The most [`Client::read_to_end`] reserves up front from a response's Content-Length.
 const MAX_PREALLOCATION: usize = 1 << 20;
@@ -47,6 +57,22 @@ pub enum Error {
         /// The resolver's error.
         source: io::Error,
     },
+    /// The TLS options of the configuration (`config.tls`) cannot work: a CA or client
+    /// certificate that does not parse, a certificate without its key, a bad `common_name`.
+    /// Returned when the client is created.
+    #[error(transparent)]
+    TlsConfig(TlsError),
+    /// TLS with `host` failed: the handshake (the engine was told the connect failed), or the
+    /// session later. `source` says why, and whose fault it was
+    /// ([`TlsError::origin`]); a refused certificate's reason is
+    /// [`TlsError::certificate_refusal`].
+    #[error("TLS with {host} failed: {source}")]
+    Tls {
+        /// The host connected to.
+        host: String,
+        /// Why.
+        source: TlsError,
+    },
     /// [`Client::read_to_end`]: the body is longer than the limit it was given. The rest of
     /// the body is left unread (the next request opens a new connection).
     #[error("the response body is longer than the {limit} bytes allowed")]
@@ -61,6 +87,14 @@ impl Error {
     pub fn client_error(&self) -> Option<&ClientError> {
         match self {
             Error::Client(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The TLS error, if that is what this is (a configuration or a session failure).
+    pub fn tls_error(&self) -> Option<&TlsError> {
+        match self {
+            Error::TlsConfig(e) | Error::Tls { source: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -97,12 +131,19 @@ impl Error {
 /// ```
 pub struct Client<'a, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, Vec<u8>, H>,
-    stream: Option<TcpStream>,
+    /// The open connection: plain, or TLS for an https hop.
+    transport: Option<Transport>,
+    /// The TLS configuration every https hop uses.
+    tls: ClientTls,
+    /// The host the TLS session was opened for, for errors.
+    tls_host: String,
+    /// The last TLS session's buffer, kept for the next one.
+    tls_buffer: Vec<u8>,
     /// Time zero for the engine's [`Instant`]s.
     epoch: std::time::Instant,
     tcp_keep_alive: Option<engine::TcpKeepAlive>,
-    /// A more precise account of a failure than the engine's `Connect` (a resolver error,
-    /// https without TLS), returned when the engine finishes the operation.
+    /// A more precise account of a failure than the engine's (a resolver error, a TLS
+    /// refusal), returned when the engine finishes the operation with an error.
     failure: Option<Error>,
 }
 
@@ -114,14 +155,43 @@ impl<'a> Client<'a, NoEvents> {
 }
 
 impl<'a, H: EventHandler> Client<'a, H> {
-    /// A client for `config` whose events go to `handler`, in ESP-IDF's order.
+    /// A client for `config` whose events go to `handler`, in ESP-IDF's order. The TLS
+    /// configuration for https is built from `config.tls`; [`Error::TlsConfig`] when it
+    /// cannot work.
     pub fn with_handler(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
+        let tls = ClientTls::new(&config.tls).map_err(Error::TlsConfig)?;
+        Client::with_tls(config, handler, tls)
+    }
+
+    /// A client for `config` whose https hops use `tls`, built by the caller (a key behind a
+    /// [`SigningKey`](tern_tls::rustls::sign::SigningKey), another crypto provider or clock,
+    /// a smaller buffer layout, a rustls configuration of its own). `config.tls` is then
+    /// not used.
+    ///
+    /// ```no_run
+    /// use tern_proto::client::{ClientConfig, TlsConfig};
+    /// use tern_tls::ClientTls;
+    /// use tern_tokio::client::Client;
+    ///
+    /// # async fn run(ca_pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = ClientTls::builder(&TlsConfig { ca_cert: Some(ca_pem), ..TlsConfig::default() })
+    ///     .layout(tern_tls::TlsBufferLayout::with_outgoing_record(4096))
+    ///     .build()?;
+    /// let config = ClientConfig { url: Some("https://192.168.4.1/status"), ..ClientConfig::default() };
+    /// let mut client = Client::with_tls(&config, tern_proto::client::NoEvents, tls)?;
+    /// client.perform().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_tls(config: &ClientConfig<'a>, handler: H, tls: ClientTls) -> Result<Self, Error> {
         let mut config = config.clone();
         config.entropy = random_seed();
         let buf = vec![0u8; config.buffer_len()];
         Ok(Client {
             engine: engine::Client::new(&config, buf, handler)?,
-            stream: None,
+            transport: None,
+            tls,
+            tls_host: String::new(),
+            tls_buffer: Vec::new(),
             epoch: std::time::Instant::now(),
             tcp_keep_alive: config.tcp_keep_alive,
             failure: None,
@@ -272,58 +342,81 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     };
                 }
                 Action::Connect(endpoint) => {
-                    if endpoint.scheme.is_secure() {
-                        self.failure = Some(ClientError::TlsUnavailable.into());
-                        self.engine.connect_failed(now);
-                        continue;
-                    }
-                    let (host, port) = (endpoint.host.to_owned(), endpoint.port);
-                    self.connect(&host, port).await;
+                    let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
+                    self.connect(&host, port, secure).await;
                 }
-                Action::Transmit([head, body]) => {
-                    let Some(stream) = self.stream.as_ref() else {
-                        self.engine.transport_failed(now);
-                        continue;
-                    };
-                    match stream.try_write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
-                        Ok(0) => self.engine.transport_failed(now),
-                        Ok(n) => self.engine.transmitted(n, now),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = Some(Interest::WRITABLE),
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => self.engine.transport_failed(now),
+                Action::Transmit([head, body]) => match self.transport.as_mut() {
+                    None => self.engine.transport_failed(now),
+                    Some(Transport::Plain(stream)) => {
+                        match stream.try_write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
+                            Ok(0) => self.engine.transport_failed(now),
+                            Ok(n) => self.engine.transmitted(n, now),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = Some(Interest::WRITABLE),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => self.engine.transport_failed(now),
+                        }
                     }
-                }
-                Action::Receive(buf) => {
-                    let Some(stream) = self.stream.as_ref() else {
-                        self.engine.transport_failed(now);
-                        continue;
-                    };
-                    match stream.try_read(buf) {
+                    Some(Transport::Tls(tcp, link)) => match link.transmit(tcp, [head, body]) {
+                        Io::Done(n) => self.engine.transmitted(n, now),
+                        Io::Wait(interest) => wait = Some(interest),
+                        Io::Failed => self.engine.transport_failed(now),
+                        Io::Tls(source) => self.tls_failed(source, now),
+                    },
+                },
+                Action::Receive(buf) => match self.transport.as_mut() {
+                    None => self.engine.transport_failed(now),
+                    Some(Transport::Plain(stream)) => match stream.try_read(buf) {
                         Ok(n) => self.engine.received(n, now),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = Some(Interest::READABLE),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => self.engine.transport_failed(now),
-                    }
-                }
+                    },
+                    Some(Transport::Tls(tcp, link)) => match link.receive(tcp, buf) {
+                        Io::Done(n) => self.engine.received(n, now),
+                        Io::Wait(interest) => wait = Some(interest),
+                        Io::Failed => self.engine.transport_failed(now),
+                        Io::Tls(source) => self.tls_failed(source, now),
+                    },
+                },
                 Action::Close => {
-                    self.stream = None;
+                    self.close_transport();
                     self.engine.closed();
                 }
             }
-            if let (Some(interest), Some(stream)) = (wait, self.stream.as_ref()) {
+            if let (Some(interest), Some(transport)) = (wait, self.transport.as_ref()) {
                 // Readiness or the deadline: either way the engine is asked again, and the
                 // top of the loop reports a deadline that passed.
-                if let Some(Err(_)) = until(self.deadline(), stream.ready(interest)).await {
+                if let Some(Err(_)) = until(self.deadline(), transport.tcp().ready(interest)).await {
                     self.engine.transport_failed(self.now());
                 }
             }
         }
     }
 
+    /// The TLS session failed after its handshake: the engine hears of a transport failure
+    /// (and may retry a reused connection), the caller of the reason if the operation fails.
+    fn tls_failed(&mut self, source: TlsError, now: Instant) {
+        self.failure = Some(Error::Tls { host: self.tls_host.clone(), source });
+        self.engine.transport_failed(now);
+    }
+
+    /// Drops the connection; a TLS session says `close_notify` first, if the socket takes it
+    /// at once, and its buffer is kept for the next session.
+    fn close_transport(&mut self) {
+        if let Some(Transport::Tls(tcp, mut link)) = self.transport.take() {
+            link.close(&tcp);
+            self.tls_buffer = link.into_buffer();
+        }
+    }
+
     /// Opens the connection for the engine's `Connect`: resolves `host`, tries each address
-    /// in order until one accepts, all within the engine's deadline, and reports the outcome
-    /// (a deadline that passed is left for `drive` to report).
-    async fn connect(&mut self, host: &str, port: u16) {
+    /// in order until one accepts, and for `secure` runs the TLS handshake over it, all
+    /// within the engine's deadline, and reports the outcome (a deadline that passed is left
+    /// for `drive` to report).
+    async fn connect(&mut self, host: &str, port: u16, secure: bool) {
+        // A failure kept from an earlier connection is not this connection's.
+        self.failure = None;
+        self.close_transport();
         let deadline = self.deadline();
         let addrs = match until(deadline, tokio::net::lookup_host((host, port))).await {
             None => return,
@@ -343,7 +436,10 @@ impl<'a, H: EventHandler> Client<'a, H> {
                             TcpKeepalive::new().with_time(k.idle).with_interval(k.interval).with_retries(k.count);
                         let _ = SockRef::from(&stream).set_tcp_keepalive(&probes);
                     }
-                    self.stream = Some(stream);
+                    if secure {
+                        return self.start_tls(host, stream, deadline).await;
+                    }
+                    self.transport = Some(Transport::Plain(stream));
                     return self.engine.connected(self.now());
                 }
                 Some(Err(_)) => {}
@@ -351,25 +447,56 @@ impl<'a, H: EventHandler> Client<'a, H> {
         }
         self.engine.connect_failed(self.now());
     }
-}
 
-/// Runs `io` until it finishes or `deadline` passes (`None`: when the deadline passed first).
-async fn until<F: Future>(deadline: Option<tokio::time::Instant>, io: F) -> Option<F::Output> {
-    let Some(deadline) = deadline else {
-        return Some(io.await);
-    };
-    tokio::select! {
-        biased;
-        out = io => Some(out),
-        () = tokio::time::sleep_until(deadline) => None,
+    /// Runs the TLS handshake with `host` over a connected `stream`, and reports the outcome.
+    /// A refusal is not retried on the host's other addresses: it is the same server.
+    async fn start_tls(&mut self, host: &str, stream: TcpStream, deadline: Option<tokio::time::Instant>) {
+        let needed = self.tls.layout().buffer_len();
+        let mut buffer = std::mem::take(&mut self.tls_buffer);
+        if buffer.len() < needed {
+            buffer = vec![0u8; needed];
+        }
+        let session = match self.tls.session(host, buffer) {
+            Ok(session) => session,
+            Err(source) => {
+                self.failure = Some(Error::Tls { host: host.to_owned(), source });
+                return self.engine.connect_failed(self.now());
+            }
+        };
+        let mut link = TlsLink::new(session);
+        match link.handshake(&stream, deadline).await {
+            Ok(()) => {
+                host.clone_into(&mut self.tls_host);
+                self.transport = Some(Transport::Tls(stream, Box::new(link)));
+                self.engine.connected(self.now());
+            }
+            // Left for `drive` to report, as a TCP connect that took too long.
+            Err(LinkError::Timeout) => self.tls_buffer = link.into_buffer(),
+            Err(LinkError::Tls(source)) => {
+                self.tls_buffer = link.into_buffer();
+                self.failure = Some(Error::Tls { host: host.to_owned(), source });
+                self.engine.connect_failed(self.now());
+            }
+            Err(LinkError::Io) => {
+                self.tls_buffer = link.into_buffer();
+                self.engine.connect_failed(self.now());
+            }
+        }
+    }
+
+    /// The TLS session of the open connection, when it is an https one (its protocol
+    /// version, ALPN protocol, the server's certificates).
+    pub fn tls_session(&self) -> Option<&tern_tls::TlsSession<Vec<u8>>> {
+        self.transport.as_ref()?.tls()
     }
 }
 
 impl<H: EventHandler> Drop for Client<'_, H> {
     /// `esp_http_client_cleanup`: an open connection is closed, and `Disconnected` reported.
-    /// Closing needs no I/O (the socket is dropped), so it happens here, without a runtime.
+    /// Closing needs no waiting (a TLS session's `close_notify` is written if the socket
+    /// takes it at once; then the socket is dropped), so it happens here, without a runtime.
     fn drop(&mut self) {
-        if self.stream.is_none() {
+        if self.transport.is_none() {
             return;
         }
         self.engine.close();
@@ -377,7 +504,7 @@ impl<H: EventHandler> Drop for Client<'_, H> {
         for _ in 0..4 {
             match self.engine.poll(now) {
                 Action::Close => {
-                    self.stream = None;
+                    self.close_transport();
                     self.engine.closed();
                 }
                 _ => return,
