@@ -6,12 +6,24 @@ use std::sync::Arc;
 
 use tern_proto::server::uri::UriMatch;
 use tern_proto::server::{ServerConfig, SessionId};
+use tern_tls::ServerTls;
+
+use super::error::Error;
 
 /// Called for each accepted connection before it is read (`open_fn`): `false` closes it.
 pub type OpenHook = Arc<dyn Fn(SessionId, SocketAddr) -> bool + Send + Sync>;
 
 /// Called once for each session when it closes (`close_fn`), after its socket is shut.
 pub type CloseHook = Arc<dyn Fn(SessionId) + Send + Sync>;
+
+/// Called when TLS fails on a session (esp_https_server logs these): a handshake that fails
+/// ([`Error::Tls`] with the reason, such as a client certificate refused), that the client
+/// does not complete within `recv_wait_timeout` (`Error::Engine(ServerError::Timeout)`) or
+/// that the connection ends in (`Error::Engine(ServerError::ConnectionClosed)`), and a TLS
+/// session that fails later ([`Error::Tls`]). The session is closed and its slot freed.
+///
+/// [`Error::Tls`]: super::Error::Tls
+pub type TlsErrorHook = Arc<dyn Fn(SessionId, SocketAddr, &Error) + Send + Sync>;
 
 /// How a [`Server`](super::Server) listens and serves: `HTTPD_DEFAULT_CONFIG()`'s fields with
 /// ESP-IDF's defaults, except the port (80 needs privileges on a host; set it).
@@ -53,6 +65,14 @@ pub struct Config {
     pub open_fn: Option<OpenHook>,
     /// The close hook (`close_fn`).
     pub close_fn: Option<CloseHook>,
+    /// HTTPS (esp_https_server): each accepted connection runs a TLS handshake with this
+    /// configuration first, within `connection.recv_wait_timeout_ms`, before the open hook;
+    /// HTTP and WebSocket then run inside the session, and a closing session sends
+    /// `close_notify`. Each session takes a buffer of `layout().buffer_len()` bytes (49 KiB
+    /// with the default layout). `None` (the default): plain HTTP, with no TLS on the path.
+    pub tls: Option<ServerTls>,
+    /// What to tell about TLS failures ([`TlsErrorHook`]); none by default.
+    pub tls_error_fn: Option<TlsErrorHook>,
 }
 
 impl Default for Config {
@@ -68,6 +88,8 @@ impl Default for Config {
             connection: ServerConfig::default(),
             open_fn: None,
             close_fn: None,
+            tls: None,
+            tls_error_fn: None,
         }
     }
 }
@@ -85,6 +107,8 @@ impl fmt::Debug for Config {
             .field("connection", &self.connection)
             .field("open_fn", &self.open_fn.is_some())
             .field("close_fn", &self.close_fn.is_some())
+            .field("tls", &self.tls)
+            .field("tls_error_fn", &self.tls_error_fn.is_some())
             .finish()
     }
 }

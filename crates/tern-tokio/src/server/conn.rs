@@ -14,13 +14,13 @@ use std::time::Duration;
 use tern_proto::server::{Action, Completion, Connection, Response, ServerError, SessionId};
 use tern_proto::{Instant, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::error::Error;
 use super::shared::{Push, PushKind, Shared, lock};
+use crate::tls::{Io, LinkError, Transport};
 
 /// How long, at most, a closing connection keeps reading what the client still sends, so
 /// that a last response is not destroyed by a reset (a "lingering close").
@@ -89,7 +89,8 @@ pub(crate) enum Driven<T> {
 
 pub(crate) struct Conn {
     pub(crate) engine: Connection<Vec<u8>>,
-    pub(crate) stream: TcpStream,
+    /// The socket, plain or with its TLS session (handshake done).
+    pub(crate) transport: Transport,
     pub(crate) id: SessionId,
     pub(crate) peer: SocketAddr,
     pub(crate) shared: Arc<Shared>,
@@ -117,7 +118,7 @@ enum Wake {
 impl Conn {
     pub(crate) fn new(
         shared: Arc<Shared>,
-        stream: TcpStream,
+        transport: Transport,
         peer: SocketAddr,
         id: SessionId,
         pushes: mpsc::UnboundedReceiver<Push>,
@@ -130,7 +131,7 @@ impl Conn {
         let stop = Box::pin(shared.cancel.clone().cancelled_owned());
         Ok(Conn {
             engine,
-            stream,
+            transport,
             id,
             peer,
             shared,
@@ -181,37 +182,74 @@ impl Conn {
                     let on_done = on_done.take().ok_or(Error::Stopped)?;
                     return Ok(Driven::Done(result.map(on_done)));
                 }
-                Action::Receive(buf) => match self.stream.try_read(buf) {
-                    Ok(n) => {
-                        self.engine.received(n, self.now());
-                        continue;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::READABLE,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => {
-                        self.engine.transport_failed();
-                        continue;
-                    }
-                },
-                Action::Transmit { bytes, body_from } => {
-                    let rest = body_from.and_then(|from| body.get(from..)).unwrap_or_default();
-                    let slices = [IoSlice::new(bytes), IoSlice::new(rest)];
-                    let parts = if rest.is_empty() { 1 } else { 2 };
-                    match self.stream.try_write_vectored(slices.get(..parts).unwrap_or_default()) {
-                        Ok(0) => {
-                            self.engine.transport_failed();
-                            continue;
-                        }
+                Action::Receive(buf) => match &mut self.transport {
+                    Transport::Plain(stream) => match stream.try_read(buf) {
                         Ok(n) => {
-                            self.engine.transmitted(n, self.now());
+                            self.engine.received(n, self.now());
                             continue;
                         }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::WRITABLE,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::READABLE,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(_) => {
                             self.engine.transport_failed();
                             continue;
                         }
+                    },
+                    Transport::Tls(tcp, link) => match link.receive(tcp, buf) {
+                        Io::Done(n) => {
+                            self.engine.received(n, self.now());
+                            continue;
+                        }
+                        Io::Wait(interest) => interest,
+                        Io::Failed => {
+                            self.engine.transport_failed();
+                            continue;
+                        }
+                        Io::Tls(e) => {
+                            self.tls_failed(e);
+                            continue;
+                        }
+                    },
+                },
+                Action::Transmit { bytes, body_from } => {
+                    let rest = body_from.and_then(|from| body.get(from..)).unwrap_or_default();
+                    match &mut self.transport {
+                        Transport::Plain(stream) => {
+                            let slices = [IoSlice::new(bytes), IoSlice::new(rest)];
+                            let parts = if rest.is_empty() { 1 } else { 2 };
+                            match stream.try_write_vectored(slices.get(..parts).unwrap_or_default()) {
+                                Ok(0) => {
+                                    self.engine.transport_failed();
+                                    continue;
+                                }
+                                Ok(n) => {
+                                    self.engine.transmitted(n, self.now());
+                                    continue;
+                                }
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Interest::WRITABLE,
+                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                Err(_) => {
+                                    self.engine.transport_failed();
+                                    continue;
+                                }
+                            }
+                        }
+                        // Head and body leave as TLS records of up to 16 KiB, not one per part.
+                        Transport::Tls(tcp, link) => match link.transmit(tcp, [bytes, rest]) {
+                            Io::Done(n) => {
+                                self.engine.transmitted(n, self.now());
+                                continue;
+                            }
+                            Io::Wait(interest) => interest,
+                            Io::Failed => {
+                                self.engine.transport_failed();
+                                continue;
+                            }
+                            Io::Tls(e) => {
+                                self.tls_failed(e);
+                                continue;
+                            }
+                        },
                     }
                 }
                 Action::Close => {
@@ -225,7 +263,7 @@ impl Conn {
                 biased;
                 () = self.stop.as_mut() => Wake::Stop,
                 push = self.pushes.recv(), if pushes && interest == Interest::READABLE => Wake::Push(push),
-                ready = self.stream.ready(interest) => Wake::Ready(ready.map(|_| ())),
+                ready = self.transport.tcp().ready(interest) => Wake::Ready(ready.map(|_| ())),
                 () = self.timer.as_mut(), if self.armed.is_some() => Wake::Timeout,
             };
             match wake {
@@ -239,6 +277,15 @@ impl Conn {
                 Wake::Stop => return Err(Error::Stopped),
             }
         }
+    }
+
+    /// The TLS session failed after its handshake: told to the TLS hook, and the
+    /// connection is lost.
+    fn tls_failed(&mut self, e: tern_tls::TlsError) {
+        if let Some(hook) = &self.shared.config.tls_error_fn {
+            hook(self.id, self.peer, &Error::Tls(e));
+        }
+        self.engine.transport_failed();
     }
 
     /// Sets the timer for the engine's deadline. A timer already set for an earlier time is
@@ -308,39 +355,53 @@ impl Conn {
         }
     }
 
-    /// Writes bytes that bypass the engine (only while it waits for input).
+    /// Writes bytes that bypass the engine (only while it waits for input); through the TLS
+    /// session on an HTTPS connection.
     async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let limit = Duration::from_millis(self.shared.config.connection.send_wait_timeout_ms.into());
-        let written = tokio::select! {
-            () = self.shared.cancel.cancelled() => return Err(Error::Stopped),
-            written = tokio::time::timeout(limit, self.stream.write_all(bytes)) => written,
+        let written = match &mut self.transport {
+            Transport::Plain(stream) => tokio::select! {
+                () = self.shared.cancel.cancelled() => return Err(Error::Stopped),
+                written = tokio::time::timeout(limit, stream.write_all(bytes)) => match written {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) => Err(LinkError::Io),
+                    Err(_) => Err(LinkError::Timeout),
+                },
+            },
+            Transport::Tls(tcp, link) => tokio::select! {
+                () = self.shared.cancel.cancelled() => return Err(Error::Stopped),
+                written = link.write_all(tcp, bytes, tokio::time::Instant::now() + limit) => written,
+            },
         };
-        match written {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => {
-                self.engine.transport_failed();
-                Err(Error::Engine(ServerError::ConnectionClosed))
-            }
-            Err(_) => {
-                self.engine.transport_failed();
-                Err(Error::Engine(ServerError::Timeout))
-            }
-        }
+        let error = match written {
+            Ok(()) => return Ok(()),
+            Err(LinkError::Io) => Error::Engine(ServerError::ConnectionClosed),
+            Err(LinkError::Timeout) => Error::Engine(ServerError::Timeout),
+            Err(LinkError::Tls(e)) => Error::Tls(e),
+        };
+        self.engine.transport_failed();
+        Err(error)
     }
 
-    /// Shuts the sending side, then reads and discards what the client still sends, briefly,
-    /// so the kernel does not answer unread input with a reset that destroys the last
-    /// response before the client reads it.
+    /// Shuts the sending side (after `close_notify` on a TLS session), then reads and
+    /// discards what the client still sends, briefly, so the kernel does not answer unread
+    /// input with a reset that destroys the last response before the client reads it.
     async fn linger(&mut self) {
-        let _ = self.stream.shutdown().await;
+        let until = tokio::time::Instant::now() + LINGER;
+        if let Transport::Tls(tcp, link) = &mut self.transport
+            && !self.shared.cancel.is_cancelled()
+        {
+            link.close_and_flush(tcp, until).await;
+        }
+        let stream = self.transport.tcp_mut();
+        let _ = stream.shutdown().await;
         if self.shared.cancel.is_cancelled() {
             return;
         }
         let mut sink = [0u8; 512];
         let mut drained = 0;
-        let until = tokio::time::Instant::now() + LINGER;
         while drained < LINGER_MAX {
-            match tokio::time::timeout_at(until, self.stream.read(&mut sink)).await {
+            match tokio::time::timeout_at(until, stream.read(&mut sink)).await {
                 Ok(Ok(n)) if n > 0 => drained += n,
                 _ => break,
             }

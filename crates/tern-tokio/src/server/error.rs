@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::io;
 
 use tern_proto::server::{RouterError, ServerError, SessionId};
+use tern_tls::TlsError;
 
 /// An error from the server or from a request's calls.
 ///
@@ -37,6 +38,10 @@ pub enum Error {
         /// The limit the caller gave.
         limit: usize,
     },
+    /// TLS failed on the session (the handshake, or a record later); the error says why
+    /// and whose fault it was ([`TlsError::origin`]).
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The handler failed, for the reason given.
     #[error("handler failed: {0}")]
     Handler(Cow<'static, str>),

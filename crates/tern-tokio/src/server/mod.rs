@@ -27,6 +27,11 @@
 //! a reset. Sessions are limited to `max_open_sockets`; a further connection waits in the
 //! listen backlog (`backlog_conn`) unless `lru_purge_enable` closes the least recently used
 //! session for it.
+//!
+//! With [`Config::tls`] the server speaks HTTPS (esp_https_server): each session starts with
+//! a TLS handshake (a failed one closes the connection, frees its slot and is told to
+//! [`Config::tls_error_fn`]), and then everything, WebSocket included, runs inside the TLS
+//! session; [`Request::is_tls`] and [`Request::peer_certificates`] tell a handler about it.
 
 mod config;
 mod conn;
@@ -47,7 +52,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{CloseHook, Config, OpenHook};
+pub use config::{CloseHook, Config, OpenHook, TlsErrorHook};
 pub use error::Error;
 pub use handler::{ErrorHandler, Handler, HandlerFuture, HandlerResult, PreHandshake, UriHandler};
 pub use request::Request;

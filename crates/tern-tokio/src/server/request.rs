@@ -130,6 +130,17 @@ impl Request {
         self.conn().map(|c| c.peer)
     }
 
+    /// Whether the request came over TLS (an HTTPS server).
+    pub fn is_tls(&self) -> bool {
+        self.conn().is_some_and(|c| c.transport.tls().is_some())
+    }
+
+    /// The client's certificate chain (DER, leaf first), when it sent one over TLS and it
+    /// was verified (mutual TLS: [`ServerTlsOptions::client_ca`](tern_tls::ServerTlsOptions::client_ca)).
+    pub fn peer_certificates(&self) -> Option<&[tern_tls::pki_types::CertificateDer<'static>]> {
+        self.conn()?.transport.tls()?.peer_certificates()
+    }
+
     /// The server, to register handlers, queue work, push to other sessions.
     pub fn server(&self) -> Option<ServerHandle> {
         self.conn().map(|c| ServerHandle { shared: c.shared.clone() })

@@ -16,9 +16,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::conn::{Conn, Driven, Home};
+use super::error::Error;
 use super::handler::{Entry, Handler, HandlerFuture};
 use super::request::Request;
 use super::shared::{Link, Push, PushKind, ServerHandle, Shared, Work, lock, read};
+use crate::tls::{LinkError, TlsLink, Transport};
 
 /// Resolves when the server stops; one per session task, registered once.
 type Stop = Pin<Box<WaitForCancellationFutureOwned>>;
@@ -126,13 +128,20 @@ async fn serve_session(
     inbox: mpsc::UnboundedReceiver<Push>,
 ) {
     let _guard = SessionGuard { shared: shared.clone(), id };
+    let transport = match &shared.config.tls {
+        None => Transport::Plain(stream),
+        Some(tls) => match accept_tls(&shared, tls, stream, peer, id).await {
+            Some(transport) => transport,
+            None => return,
+        },
+    };
     if let Some(open) = &shared.config.open_fn
         && !open(id, peer)
     {
         return;
     }
     let home = Arc::new(Home::default());
-    let Ok(conn) = Conn::new(shared.clone(), stream, peer, id, inbox, Arc::downgrade(&home)) else {
+    let Ok(conn) = Conn::new(shared.clone(), transport, peer, id, inbox, Arc::downgrade(&home)) else {
         return;
     };
     let mut conn = Box::new(conn);
@@ -168,6 +177,48 @@ async fn serve_session(
         };
         let Some(next) = next else { return };
         conn = next;
+    }
+}
+
+/// Runs the TLS handshake of an accepted connection, within `recv_wait_timeout`, as
+/// esp_https_server does before the open hook. A failure is told to the TLS hook; the
+/// connection is then dropped (the alert, if any, already written) and the slot freed by the
+/// caller's guard. `None` also when the server stops meanwhile.
+async fn accept_tls(
+    shared: &Shared,
+    tls: &tern_tls::ServerTls,
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: SessionId,
+) -> Option<Transport> {
+    let failed = |e: Error| {
+        if let Some(hook) = &shared.config.tls_error_fn {
+            hook(id, peer, &e);
+        }
+    };
+    let mut link = match tls.session(vec![0u8; tls.layout().buffer_len()]) {
+        Ok(session) => TlsLink::new(session),
+        Err(e) => {
+            failed(Error::Tls(e));
+            return None;
+        }
+    };
+    let limit = std::time::Duration::from_millis(shared.config.connection.recv_wait_timeout_ms.into());
+    let deadline = tokio::time::Instant::now() + limit;
+    let result = tokio::select! {
+        result = link.handshake(&stream, Some(deadline)) => result,
+        () = shared.cancel.cancelled() => return None,
+    };
+    match result {
+        Ok(()) => Some(Transport::Tls(stream, Box::new(link))),
+        Err(e) => {
+            failed(match e {
+                LinkError::Tls(e) => Error::Tls(e),
+                LinkError::Timeout => Error::Engine(tern_proto::server::ServerError::Timeout),
+                LinkError::Io => Error::Engine(tern_proto::server::ServerError::ConnectionClosed),
+            });
+            None
+        }
     }
 }
 
