@@ -9,14 +9,17 @@
 //! engine's getters and setters (`set_url`, `set_header`, `status_code`, ...) are reached
 //! through `Deref`.
 //!
-//! An `https` hop (the URL, or a redirect's `Location`) runs a TLS handshake after the TCP
-//! connect, within the same deadline, and then every byte goes through the TLS session
-//! ([`tern_tls`], rustls underneath): the configuration comes from the [`ClientConfig`]'s
-//! `tls` options (CA certificates or Mozilla's roots, mutual TLS, `common_name`, `insecure`,
-//! ...), built when the client is created, or is given ready-made with
-//! [`Client::with_tls`]. A refused handshake fails the operation with [`Error::Tls`], which
-//! says why ([`TlsError::certificate_refusal`]: unknown issuer, expired, wrong name, ...).
-//! Closing sends `close_notify` first.
+//! With feature `tls` (the default), an `https` hop (the URL, or a redirect's `Location`) runs
+//! a TLS handshake after the TCP connect, within the same deadline, and then every byte goes
+//! through the TLS session (`tern_tls`, rustls underneath). The TLS configuration comes from
+//! the [`ClientConfig`]'s `tls` options (CA certificates or Mozilla's roots, mutual TLS,
+//! `common_name`, `insecure`, ...) and is built when the client is created, or is given
+//! ready-made (`Client::with_tls`, `Client::set_tls`). A refused handshake fails the
+//! operation with `Error::Tls`, which says why (`TlsError::certificate_refusal`: unknown
+//! issuer, expired, wrong name, ...); so does a TLS failure later on the connection (an alert,
+//! a bad record), which is also kept for `Client::take_last_tls_error`. Closing sends
+//! `close_notify` first. Without the feature, `https` fails with
+//! [`ClientError::TlsUnavailable`].
 //!
 //! Each operation is one loop over the engine (see [`tern_proto::client`]): ask it what it
 //! wants, try that without blocking, and when the socket is not ready, wait for readiness or
@@ -33,11 +36,14 @@ use bytes::{Bytes, BytesMut};
 use socket2::{SockRef, TcpKeepalive};
 use tern_proto::Instant;
 use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
+#[cfg(feature = "tls")]
 use tern_tls::{ClientTls, TlsError};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use crate::tls::{Io, LinkError, TlsLink, Transport, until};
+#[cfg(feature = "tls")]
+use crate::transport::{Io, LinkError, TlsLink};
+use crate::transport::{Transport, until};
 
 /// The most [`Client::read_to_end`] reserves up front from a response's Content-Length.
 const MAX_PREALLOCATION: usize = 1 << 20;
@@ -57,22 +63,14 @@ pub enum Error {
         /// The resolver's error.
         source: io::Error,
     },
-    /// The TLS options of the configuration (`config.tls`) cannot work: a CA or client
-    /// certificate that does not parse, a certificate without its key, a bad `common_name`.
-    /// Returned when the client is created.
-    #[error(transparent)]
-    TlsConfig(TlsError),
-    /// TLS with `host` failed: the handshake (the engine was told the connect failed), or the
-    /// session later. `source` says why, and whose fault it was
-    /// ([`TlsError::origin`]); a refused certificate's reason is
-    /// [`TlsError::certificate_refusal`].
-    #[error("TLS with {host} failed: {source}")]
-    Tls {
-        /// The host connected to.
-        host: String,
-        /// Why.
-        source: TlsError,
-    },
+    /// TLS failed, and the error says why and whose fault it was ([`TlsError::origin`]): the
+    /// TLS options cannot work (`TlsError::Config`, when the client is created), the
+    /// handshake was refused (the engine was told the connect failed; a refused certificate's
+    /// reason is [`TlsError::certificate_refusal`]), or the session failed later (the engine
+    /// saw a transport failure).
+    #[cfg(feature = "tls")]
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// [`Client::read_to_end`]: the body is longer than the limit it was given. The rest of
     /// the body is left unread (the next request opens a new connection).
     #[error("the response body is longer than the {limit} bytes allowed")]
@@ -91,10 +89,11 @@ impl Error {
         }
     }
 
-    /// The TLS error, if that is what this is (a configuration or a session failure).
+    /// The TLS error, if that is what this is.
+    #[cfg(feature = "tls")]
     pub fn tls_error(&self) -> Option<&TlsError> {
         match self {
-            Error::TlsConfig(e) | Error::Tls { source: e, .. } => Some(e),
+            Error::Tls(e) => Some(e),
             _ => None,
         }
     }
@@ -133,12 +132,8 @@ pub struct Client<'a, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, Vec<u8>, H>,
     /// The open connection: plain, or TLS for an https hop.
     transport: Option<Transport>,
-    /// The TLS configuration every https hop uses.
-    tls: ClientTls,
-    /// The host the TLS session was opened for, for errors.
-    tls_host: String,
-    /// The last TLS session's buffer, kept for the next one.
-    tls_buffer: Vec<u8>,
+    #[cfg(feature = "tls")]
+    tls: TlsState,
     /// Time zero for the engine's [`Instant`]s.
     epoch: std::time::Instant,
     tcp_keep_alive: Option<engine::TcpKeepAlive>,
@@ -155,12 +150,17 @@ impl<'a> Client<'a, NoEvents> {
 }
 
 impl<'a, H: EventHandler> Client<'a, H> {
-    /// A client for `config` whose events go to `handler`, in ESP-IDF's order. The TLS
-    /// configuration for https is built from `config.tls`; [`Error::TlsConfig`] when it
-    /// cannot work.
+    /// A client for `config` whose events go to `handler`, in ESP-IDF's order. With feature
+    /// `tls`, the TLS configuration for https is built from `config.tls` now: `Error::Tls`
+    /// when it cannot work.
     pub fn with_handler(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
-        let tls = ClientTls::new(&config.tls).map_err(Error::TlsConfig)?;
-        Client::with_tls(config, handler, tls)
+        #[cfg(feature = "tls")]
+        let tls = ClientTls::new(&config.tls)?;
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+        let mut client = Client::build(config, handler)?;
+        #[cfg(feature = "tls")]
+        client.set_tls(tls);
+        Ok(client)
     }
 
     /// A client for `config` whose https hops use `tls`, built by the caller (a key behind a
@@ -182,16 +182,46 @@ impl<'a, H: EventHandler> Client<'a, H> {
     /// client.perform().await?;
     /// # Ok(()) }
     /// ```
+    #[cfg(feature = "tls")]
     pub fn with_tls(config: &ClientConfig<'a>, handler: H, tls: ClientTls) -> Result<Self, Error> {
+        let mut client = Client::build(config, handler)?;
+        client.set_tls(tls);
+        Ok(client)
+    }
+
+    /// Uses `tls` for the https hops from the next connection on, instead of the
+    /// configuration the client has (a `ClientTls` can be shared by many clients: ESP-IDF's
+    /// global CA store without a global).
+    #[cfg(feature = "tls")]
+    pub fn set_tls(&mut self, tls: ClientTls) {
+        self.tls.config = Some(tls);
+    }
+
+    /// The last TLS failure on an established connection (an alert, a bad record), cleared
+    /// by this call (`esp_http_client_get_and_clear_last_tls_error`). The operation that met
+    /// it also returned it, unless the engine recovered (a reused connection retried).
+    #[cfg(feature = "tls")]
+    pub fn take_last_tls_error(&mut self) -> Option<TlsError> {
+        self.tls.last_error.take()
+    }
+
+    /// The TLS session of the open connection, when it is an https one (its protocol
+    /// version, ALPN protocol, the server's certificates).
+    #[cfg(feature = "tls")]
+    pub fn tls_session(&self) -> Option<&tern_tls::TlsSession<Vec<u8>>> {
+        self.transport.as_ref()?.tls()
+    }
+
+    /// The client and its engine, without a TLS configuration yet.
+    fn build(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
         let mut config = config.clone();
         config.entropy = random_seed();
         let buf = vec![0u8; config.buffer_len()];
         Ok(Client {
             engine: engine::Client::new(&config, buf, handler)?,
             transport: None,
-            tls,
-            tls_host: String::new(),
-            tls_buffer: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: TlsState::default(),
             epoch: std::time::Instant::now(),
             tcp_keep_alive: config.tcp_keep_alive,
             failure: None,
@@ -341,6 +371,11 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         Err(e) => Err(failure.unwrap_or(Error::Client(e))),
                     };
                 }
+                #[cfg(not(feature = "tls"))]
+                Action::Connect(endpoint) if endpoint.scheme.is_secure() => {
+                    self.failure = Some(ClientError::TlsUnavailable.into());
+                    self.engine.connect_failed(now);
+                }
                 Action::Connect(endpoint) => {
                     let (host, port, secure) = (endpoint.host.to_owned(), endpoint.port, endpoint.scheme.is_secure());
                     self.connect(&host, port, secure).await;
@@ -356,6 +391,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                             Err(_) => self.engine.transport_failed(now),
                         }
                     }
+                    #[cfg(feature = "tls")]
                     Some(Transport::Tls(tcp, link)) => match link.transmit(tcp, [head, body]) {
                         Io::Done(n) => self.engine.transmitted(n, now),
                         Io::Wait(interest) => wait = Some(interest),
@@ -371,6 +407,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => self.engine.transport_failed(now),
                     },
+                    #[cfg(feature = "tls")]
                     Some(Transport::Tls(tcp, link)) => match link.receive(tcp, buf) {
                         Io::Done(n) => self.engine.received(n, now),
                         Io::Wait(interest) => wait = Some(interest),
@@ -394,19 +431,24 @@ impl<'a, H: EventHandler> Client<'a, H> {
     }
 
     /// The TLS session failed after its handshake: the engine hears of a transport failure
-    /// (and may retry a reused connection), the caller of the reason if the operation fails.
-    fn tls_failed(&mut self, source: TlsError, now: Instant) {
-        self.failure = Some(Error::Tls { host: self.tls_host.clone(), source });
+    /// (and may retry a reused connection); the reason is kept for `take_last_tls_error` and
+    /// returned if the operation fails.
+    #[cfg(feature = "tls")]
+    fn tls_failed(&mut self, e: TlsError, now: Instant) {
+        self.tls.last_error = Some(e.clone());
+        self.failure = Some(Error::Tls(e));
         self.engine.transport_failed(now);
     }
 
     /// Drops the connection; a TLS session says `close_notify` first, if the socket takes it
     /// at once, and its buffer is kept for the next session.
     fn close_transport(&mut self) {
+        #[cfg(feature = "tls")]
         if let Some(Transport::Tls(tcp, mut link)) = self.transport.take() {
             link.close(&tcp);
-            self.tls_buffer = link.into_buffer();
+            self.tls.buffer = link.into_buffer();
         }
+        self.transport = None;
     }
 
     /// Opens the connection for the engine's `Connect`: resolves `host`, tries each address
@@ -436,9 +478,12 @@ impl<'a, H: EventHandler> Client<'a, H> {
                             TcpKeepalive::new().with_time(k.idle).with_interval(k.interval).with_retries(k.count);
                         let _ = SockRef::from(&stream).set_tcp_keepalive(&probes);
                     }
+                    #[cfg(feature = "tls")]
                     if secure {
                         return self.start_tls(host, stream, deadline).await;
                     }
+                    #[cfg(not(feature = "tls"))]
+                    let _ = secure;
                     self.transport = Some(Transport::Plain(stream));
                     return self.engine.connected(self.now());
                 }
@@ -449,46 +494,54 @@ impl<'a, H: EventHandler> Client<'a, H> {
     }
 
     /// Runs the TLS handshake with `host` over a connected `stream`, and reports the outcome.
-    /// A refusal is not retried on the host's other addresses: it is the same server.
+    /// A refusal is not retried on the host's other addresses: it is the same server. A reset
+    /// during the handshake is a connect failure, as it is before it.
+    #[cfg(feature = "tls")]
     async fn start_tls(&mut self, host: &str, stream: TcpStream, deadline: Option<tokio::time::Instant>) {
-        let needed = self.tls.layout().buffer_len();
-        let mut buffer = std::mem::take(&mut self.tls_buffer);
+        let Some(tls) = &self.tls.config else {
+            // Every constructor sets a configuration; without one there is no TLS.
+            self.failure = Some(ClientError::TlsUnavailable.into());
+            return self.engine.connect_failed(self.now());
+        };
+        let needed = tls.layout().buffer_len();
+        let mut buffer = std::mem::take(&mut self.tls.buffer);
         if buffer.len() < needed {
             buffer = vec![0u8; needed];
         }
-        let session = match self.tls.session(host, buffer) {
-            Ok(session) => session,
-            Err(source) => {
-                self.failure = Some(Error::Tls { host: host.to_owned(), source });
+        let session = tls.session(host, buffer);
+        let mut link = match session {
+            Ok(session) => TlsLink::new(session),
+            Err(e) => {
+                self.failure = Some(Error::Tls(e));
                 return self.engine.connect_failed(self.now());
             }
         };
-        let mut link = TlsLink::new(session);
-        match link.handshake(&stream, deadline).await {
-            Ok(()) => {
-                host.clone_into(&mut self.tls_host);
-                self.transport = Some(Transport::Tls(stream, Box::new(link)));
-                self.engine.connected(self.now());
-            }
+        let result = link.handshake(&stream, deadline).await;
+        if result.is_ok() {
+            self.transport = Some(Transport::Tls(stream, Box::new(link)));
+            return self.engine.connected(self.now());
+        }
+        self.tls.buffer = link.into_buffer();
+        match result {
             // Left for `drive` to report, as a TCP connect that took too long.
-            Err(LinkError::Timeout) => self.tls_buffer = link.into_buffer(),
-            Err(LinkError::Tls(source)) => {
-                self.tls_buffer = link.into_buffer();
-                self.failure = Some(Error::Tls { host: host.to_owned(), source });
+            Ok(()) | Err(LinkError::Timeout) => {}
+            Err(LinkError::Tls(e)) => {
+                self.failure = Some(Error::Tls(e));
                 self.engine.connect_failed(self.now());
             }
-            Err(LinkError::Io) => {
-                self.tls_buffer = link.into_buffer();
-                self.engine.connect_failed(self.now());
-            }
+            Err(LinkError::Io) => self.engine.connect_failed(self.now()),
         }
     }
+}
 
-    /// The TLS session of the open connection, when it is an https one (its protocol
-    /// version, ALPN protocol, the server's certificates).
-    pub fn tls_session(&self) -> Option<&tern_tls::TlsSession<Vec<u8>>> {
-        self.transport.as_ref()?.tls()
-    }
+/// The client's TLS side: its configuration, the buffer kept between sessions, and the last
+/// failure on an established connection.
+#[cfg(feature = "tls")]
+#[derive(Default)]
+struct TlsState {
+    config: Option<ClientTls>,
+    buffer: Vec<u8>,
+    last_error: Option<TlsError>,
 }
 
 impl<H: EventHandler> Drop for Client<'_, H> {

@@ -6,13 +6,15 @@
 //! WebSocket). Every protocol decision is the engine's; this crate connects, accepts, sleeps
 //! until deadlines and spawns tasks.
 //!
-//! Both speak TLS through [`tern_tls`] (rustls' unbuffered API): the client for every `https`
-//! hop, the server when its [`Config`](server::Config) has a `tls` configuration
-//! (esp_https_server). `tern_tls` is re-exported so that its types match this crate's.
+//! With feature `tls` (the default), both speak TLS through `tern_tls` (rustls' unbuffered
+//! API): the client for every `https` hop, the server when its [`Config`](server::Config) has a
+//! `tls` configuration (esp_https_server). `tern_tls` is re-exported so that its types match
+//! this crate's.
 
 pub mod client;
 pub mod file_server;
 pub mod server;
-mod tls;
+mod transport;
 
+#[cfg(feature = "tls")]
 pub use tern_tls;

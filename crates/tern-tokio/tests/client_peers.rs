@@ -259,6 +259,22 @@ async fn head_then_get_on_the_same_connection() {
     assert_eq!(server.connections(), 1);
 }
 
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn https_is_refused_without_tls() {
+    let config = ClientConfig { url: Some("https://127.0.0.1:1/"), ..ClientConfig::default() };
+    let mut client = Client::new(&config).unwrap();
+    let err = client.perform().await.unwrap_err();
+    assert!(matches!(err, Error::Client(ClientError::TlsUnavailable)), "{err}");
+    assert_eq!(client.state(), State::Init);
+    // The client is usable afterwards.
+    let server = hyper();
+    client.set_url(&server.url("/hello")).unwrap();
+    client.perform().await.unwrap();
+    assert_eq!(client.status_code().unwrap().as_u16(), 200);
+}
+
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn a_failed_tls_handshake_leaves_the_client_usable() {
     // hyper speaks plain HTTP: the ClientHello gets no TLS answer.

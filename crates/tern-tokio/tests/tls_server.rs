@@ -3,6 +3,7 @@
 //! http.client, `openssl s_client`, tungstenite over tern-tls (wss), and clients that send
 //! garbage or nothing instead of a ClientHello.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+#![cfg(feature = "tls")]
 
 mod support;
 mod tls_support;

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use tern_proto::server::uri::UriMatch;
 use tern_proto::server::{ServerConfig, SessionId};
+#[cfg(feature = "tls")]
 use tern_tls::ServerTls;
 
+#[cfg(feature = "tls")]
 use super::error::Error;
 
 /// Called for each accepted connection before it is read (`open_fn`): `false` closes it.
@@ -23,6 +25,7 @@ pub type CloseHook = Arc<dyn Fn(SessionId) + Send + Sync>;
 /// session that fails later ([`Error::Tls`]). The session is closed and its slot freed.
 ///
 /// [`Error::Tls`]: super::Error::Tls
+#[cfg(feature = "tls")]
 pub type TlsErrorHook = Arc<dyn Fn(SessionId, SocketAddr, &Error) + Send + Sync>;
 
 /// How a [`Server`](super::Server) listens and serves: `HTTPD_DEFAULT_CONFIG()`'s fields with
@@ -70,8 +73,10 @@ pub struct Config {
     /// HTTP and WebSocket then run inside the session, and a closing session sends
     /// `close_notify`. Each session takes a buffer of `layout().buffer_len()` bytes (49 KiB
     /// with the default layout). `None` (the default): plain HTTP, with no TLS on the path.
+    #[cfg(feature = "tls")]
     pub tls: Option<ServerTls>,
     /// What to tell about TLS failures ([`TlsErrorHook`]); none by default.
+    #[cfg(feature = "tls")]
     pub tls_error_fn: Option<TlsErrorHook>,
 }
 
@@ -88,7 +93,9 @@ impl Default for Config {
             connection: ServerConfig::default(),
             open_fn: None,
             close_fn: None,
+            #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
             tls_error_fn: None,
         }
     }
@@ -96,8 +103,8 @@ impl Default for Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("bind", &self.bind)
+        let mut f = f.debug_struct("Config");
+        f.field("bind", &self.bind)
             .field("server_port", &self.server_port)
             .field("max_open_sockets", &self.max_open_sockets)
             .field("max_uri_handlers", &self.max_uri_handlers)
@@ -106,9 +113,9 @@ impl fmt::Debug for Config {
             .field("uri_match", &self.uri_match)
             .field("connection", &self.connection)
             .field("open_fn", &self.open_fn.is_some())
-            .field("close_fn", &self.close_fn.is_some())
-            .field("tls", &self.tls)
-            .field("tls_error_fn", &self.tls_error_fn.is_some())
-            .finish()
+            .field("close_fn", &self.close_fn.is_some());
+        #[cfg(feature = "tls")]
+        f.field("tls", &self.tls).field("tls_error_fn", &self.tls_error_fn.is_some());
+        f.finish()
     }
 }

@@ -20,7 +20,9 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::error::Error;
 use super::shared::{Push, PushKind, Shared, lock};
-use crate::tls::{Io, LinkError, Transport};
+use crate::transport::Transport;
+#[cfg(feature = "tls")]
+use crate::transport::{Io, LinkError};
 
 /// How long, at most, a closing connection keeps reading what the client still sends, so
 /// that a last response is not destroyed by a reset (a "lingering close").
@@ -195,6 +197,7 @@ impl Conn {
                             continue;
                         }
                     },
+                    #[cfg(feature = "tls")]
                     Transport::Tls(tcp, link) => match link.receive(tcp, buf) {
                         Io::Done(n) => {
                             self.engine.received(n, self.now());
@@ -235,6 +238,7 @@ impl Conn {
                             }
                         }
                         // Head and body leave as TLS records of up to 16 KiB, not one per part.
+                        #[cfg(feature = "tls")]
                         Transport::Tls(tcp, link) => match link.transmit(tcp, [bytes, rest]) {
                             Io::Done(n) => {
                                 self.engine.transmitted(n, self.now());
@@ -281,6 +285,7 @@ impl Conn {
 
     /// The TLS session failed after its handshake: told to the TLS hook, and the
     /// connection is lost.
+    #[cfg(feature = "tls")]
     fn tls_failed(&mut self, e: tern_tls::TlsError) {
         if let Some(hook) = &self.shared.config.tls_error_fn {
             hook(self.id, self.peer, &Error::Tls(e));
@@ -364,23 +369,24 @@ impl Conn {
                 () = self.shared.cancel.cancelled() => return Err(Error::Stopped),
                 written = tokio::time::timeout(limit, stream.write_all(bytes)) => match written {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(_)) => Err(LinkError::Io),
-                    Err(_) => Err(LinkError::Timeout),
+                    Ok(Err(_)) => Err(Error::Engine(ServerError::ConnectionClosed)),
+                    Err(_) => Err(Error::Engine(ServerError::Timeout)),
                 },
             },
+            #[cfg(feature = "tls")]
             Transport::Tls(tcp, link) => tokio::select! {
                 () = self.shared.cancel.cancelled() => return Err(Error::Stopped),
-                written = link.write_all(tcp, bytes, tokio::time::Instant::now() + limit) => written,
+                written = link.write_all(tcp, bytes, tokio::time::Instant::now() + limit) => written.map_err(|e| match e {
+                    LinkError::Io => Error::Engine(ServerError::ConnectionClosed),
+                    LinkError::Timeout => Error::Engine(ServerError::Timeout),
+                    LinkError::Tls(e) => Error::Tls(e),
+                }),
             },
         };
-        let error = match written {
-            Ok(()) => return Ok(()),
-            Err(LinkError::Io) => Error::Engine(ServerError::ConnectionClosed),
-            Err(LinkError::Timeout) => Error::Engine(ServerError::Timeout),
-            Err(LinkError::Tls(e)) => Error::Tls(e),
-        };
-        self.engine.transport_failed();
-        Err(error)
+        if written.is_err() {
+            self.engine.transport_failed();
+        }
+        written
     }
 
     /// Shuts the sending side (after `close_notify` on a TLS session), then reads and
@@ -388,6 +394,7 @@ impl Conn {
     /// input with a reset that destroys the last response before the client reads it.
     async fn linger(&mut self) {
         let until = tokio::time::Instant::now() + LINGER;
+        #[cfg(feature = "tls")]
         if let Transport::Tls(tcp, link) = &mut self.transport
             && !self.shared.cancel.is_cancelled()
         {

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::io;
 
 use tern_proto::server::{RouterError, ServerError, SessionId};
+#[cfg(feature = "tls")]
 use tern_tls::TlsError;
 
 /// An error from the server or from a request's calls.
@@ -40,6 +41,7 @@ pub enum Error {
     },
     /// TLS failed on the session (the handshake, or a record later); the error says why
     /// and whose fault it was ([`TlsError::origin`]).
+    #[cfg(feature = "tls")]
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
     /// The handler failed, for the reason given.

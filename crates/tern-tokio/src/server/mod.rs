@@ -28,10 +28,11 @@
 //! listen backlog (`backlog_conn`) unless `lru_purge_enable` closes the least recently used
 //! session for it.
 //!
-//! With [`Config::tls`] the server speaks HTTPS (esp_https_server): each session starts with
-//! a TLS handshake (a failed one closes the connection, frees its slot and is told to
-//! [`Config::tls_error_fn`]), and then everything, WebSocket included, runs inside the TLS
-//! session; [`Request::is_tls`] and [`Request::peer_certificates`] tell a handler about it.
+//! With feature `tls` (the default) and `Config::tls` set, the server speaks HTTPS
+//! (esp_https_server): each session starts with a TLS handshake (a failed one closes the
+//! connection, frees its slot and is told to `Config::tls_error_fn`), and then everything,
+//! WebSocket included, runs inside the TLS session; [`Request::is_tls`] and
+//! `Request::peer_certificates` tell a handler about it.
 
 mod config;
 mod conn;
@@ -52,7 +53,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{CloseHook, Config, OpenHook, TlsErrorHook};
+#[cfg(feature = "tls")]
+pub use config::TlsErrorHook;
+pub use config::{CloseHook, Config, OpenHook};
 pub use error::Error;
 pub use handler::{ErrorHandler, Handler, HandlerFuture, HandlerResult, PreHandshake, UriHandler};
 pub use request::Request;

@@ -132,11 +132,12 @@ impl Request {
 
     /// Whether the request came over TLS (an HTTPS server).
     pub fn is_tls(&self) -> bool {
-        self.conn().is_some_and(|c| c.transport.tls().is_some())
+        self.conn().is_some_and(|c| c.transport.is_tls())
     }
 
     /// The client's certificate chain (DER, leaf first), when it sent one over TLS and it
     /// was verified (mutual TLS: [`ServerTlsOptions::client_ca`](tern_tls::ServerTlsOptions::client_ca)).
+    #[cfg(feature = "tls")]
     pub fn peer_certificates(&self) -> Option<&[tern_tls::pki_types::CertificateDer<'static>]> {
         self.conn()?.transport.tls()?.peer_certificates()
     }

@@ -16,11 +16,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::conn::{Conn, Driven, Home};
+#[cfg(feature = "tls")]
 use super::error::Error;
 use super::handler::{Entry, Handler, HandlerFuture};
 use super::request::Request;
 use super::shared::{Link, Push, PushKind, ServerHandle, Shared, Work, lock, read};
-use crate::tls::{LinkError, TlsLink, Transport};
+use crate::transport::Transport;
+#[cfg(feature = "tls")]
+use crate::transport::{LinkError, TlsLink};
 
 /// Resolves when the server stops; one per session task, registered once.
 type Stop = Pin<Box<WaitForCancellationFutureOwned>>;
@@ -128,6 +131,7 @@ async fn serve_session(
     inbox: mpsc::UnboundedReceiver<Push>,
 ) {
     let _guard = SessionGuard { shared: shared.clone(), id };
+    #[cfg(feature = "tls")]
     let transport = match &shared.config.tls {
         None => Transport::Plain(stream),
         Some(tls) => match accept_tls(&shared, tls, stream, peer, id).await {
@@ -135,6 +139,8 @@ async fn serve_session(
             None => return,
         },
     };
+    #[cfg(not(feature = "tls"))]
+    let transport = Transport::Plain(stream);
     if let Some(open) = &shared.config.open_fn
         && !open(id, peer)
     {
@@ -184,6 +190,7 @@ async fn serve_session(
 /// esp_https_server does before the open hook. A failure is told to the TLS hook; the
 /// connection is then dropped (the alert, if any, already written) and the slot freed by the
 /// caller's guard. `None` also when the server stops meanwhile.
+#[cfg(feature = "tls")]
 async fn accept_tls(
     shared: &Shared,
     tls: &tern_tls::ServerTls,

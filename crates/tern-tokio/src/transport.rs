@@ -1,12 +1,13 @@
-//! TLS between a tokio [`TcpStream`] and an engine, for the client and the server alike.
+//! The connection under an engine, for the client and the server alike: a tokio
+//! [`TcpStream`], plain or with TLS over it (feature `tls`).
 //!
-//! A [`TlsLink`] drives a [`TlsSession`] in the adapters' style: try the socket I/O at once,
+//! A `TlsLink` drives a `TlsSession` in the adapters' style: try the socket I/O at once,
 //! and when the socket is not ready, say which readiness to wait for ([`Io::Wait`]); the
 //! caller waits (for that, a deadline, or whatever else it waits for) and asks again.
 //!
 //! - **Transmit**: the engine's plaintext is encrypted into the session's output and the
 //!   ciphertext written out; only once all of it is on the socket does the engine hear how
-//!   many plaintext bytes went ([`Io::Done`]). So "transmitted" means on the wire, as on the
+//!   many plaintext bytes went (`Io::Done`). So "transmitted" means on the wire, as on the
 //!   plain path, and a dropped future resumes where it stopped (the session remembers what it
 //!   took; asking again with the same bytes does not encrypt them twice).
 //! - **Receive**: pending ciphertext (alerts, key updates, tickets) is written first, then
@@ -15,9 +16,12 @@
 //!   (its framing tells a truncated body from a complete one).
 //! - **Close**: `close_notify` is queued and written if the socket takes it at once.
 
+#[cfg(feature = "tls")]
 use std::io;
 
+#[cfg(feature = "tls")]
 use tern_tls::{Handshake, Read, TlsError, TlsSession};
+#[cfg(feature = "tls")]
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
@@ -27,6 +31,7 @@ pub(crate) enum Transport {
     /// Plain TCP.
     Plain(TcpStream),
     /// TLS over TCP.
+    #[cfg(feature = "tls")]
     Tls(TcpStream, Box<TlsLink>),
 }
 
@@ -34,18 +39,32 @@ impl Transport {
     /// The socket underneath.
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
-            Transport::Plain(tcp) | Transport::Tls(tcp, _) => tcp,
+            Transport::Plain(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tcp, _) => tcp,
         }
     }
 
     /// The socket underneath, mutably.
     pub(crate) fn tcp_mut(&mut self) -> &mut TcpStream {
         match self {
-            Transport::Plain(tcp) | Transport::Tls(tcp, _) => tcp,
+            Transport::Plain(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tcp, _) => tcp,
+        }
+    }
+
+    /// Whether this is TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Transport::Tls(..) => true,
         }
     }
 
     /// The TLS session, when there is one.
+    #[cfg(feature = "tls")]
     pub(crate) fn tls(&self) -> Option<&TlsSession<Vec<u8>>> {
         match self {
             Transport::Plain(_) => None,
@@ -55,6 +74,7 @@ impl Transport {
 }
 
 /// What one step of a [`TlsLink`] came to.
+#[cfg(feature = "tls")]
 #[derive(Debug)]
 pub(crate) enum Io {
     /// For the engine: plaintext bytes sent (a transmit) or received (a receive; 0 is the end
@@ -69,6 +89,7 @@ pub(crate) enum Io {
 }
 
 /// How a handshake or a write through a [`TlsLink`] failed.
+#[cfg(feature = "tls")]
 #[derive(Debug)]
 pub(crate) enum LinkError {
     /// TLS failed: a refusal, an alert, a protocol error.
@@ -80,6 +101,7 @@ pub(crate) enum LinkError {
 }
 
 /// Whether all pending ciphertext is written.
+#[cfg(feature = "tls")]
 enum Flush {
     Done,
     Blocked,
@@ -87,6 +109,7 @@ enum Flush {
 }
 
 /// A TLS session and what it has taken from the engine's current transmit.
+#[cfg(feature = "tls")]
 pub(crate) struct TlsLink {
     session: TlsSession<Vec<u8>>,
     /// Plaintext bytes of the current transmit already encrypted, reported to the engine once
@@ -94,6 +117,7 @@ pub(crate) struct TlsLink {
     taken: usize,
 }
 
+#[cfg(feature = "tls")]
 impl TlsLink {
     /// A link for a new session (before its handshake).
     pub(crate) fn new(session: TlsSession<Vec<u8>>) -> TlsLink {
