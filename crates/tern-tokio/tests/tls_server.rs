@@ -260,6 +260,55 @@ async fn a_closing_session_says_close_notify() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_record_after_the_handshake_ends_the_session() {
+    let pki = Pki::new();
+    let (server, seen) = start_tls(&pki).await;
+    let port = server.local_addr().port();
+    let ca = pki.ca_pem().to_owned();
+    let ca_path = path_str(pki.ca_path());
+    let (closed, served) = support::blocking(move || {
+        let tls = ClientTls::new(&TlsConfig { ca_cert: Some(ca.as_bytes()), ..TlsConfig::default() }).unwrap();
+        let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let session = tls.session("localhost", vec![0u8; tls.layout().buffer_len()]).unwrap();
+        let mut stream = TlsStream::new(session, tcp);
+        stream.handshake().unwrap();
+        // One request that works, then one whose record has a flipped bit.
+        stream.write_all(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+        let (mut session, mut tcp) = stream.into_parts();
+        session.write([b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", &[]]).unwrap();
+        let mut record = session.output().to_vec();
+        let last = record.len() - 1;
+        record[last] ^= 0x01;
+        tcp.write_all(&record).unwrap();
+        // The server answers with an alert (bad_record_mac) and closes.
+        let mut rest = Vec::new();
+        let closed = loop {
+            match tcp.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    break false;
+                }
+                Err(_) => break true,
+            }
+        };
+        assert!(!rest.windows(8).any(|w| w == b"HTTP/1.1"), "the server answered the corrupted request");
+        (closed, curl(&["--cacert", &ca_path, &https(port, "/hello")]))
+    })
+    .await;
+    assert!(closed, "the server kept the connection open");
+    assert_eq!(served.stdout_text(), HELLO);
+    let errors = seen.tls_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("DecryptError"), "{errors:?}");
+    server.stop().await;
+}
+
 /// Connects, sends `bytes` (maybe none), and waits for the server to close: how long that
 /// took, or `None` when it did not within 5 s.
 fn closed_after(port: u16, bytes: &[u8]) -> Option<Duration> {
