@@ -287,7 +287,7 @@ async fn refused_certificates_say_why() {
 }
 
 #[tokio::test]
-async fn the_error_names_the_host_and_the_reason() {
+async fn the_error_says_why_in_words() {
     let pki = Pki::new();
     let seen = Arc::new(Seen::default());
     let server = start(tls_config(server_tls(&pki.expired_server()), &seen, Config::default())).await;
