@@ -3,8 +3,8 @@
 //!
 //! 1. formatting (`cargo fmt --check`, the workspace and the fuzz crate);
 //! 2. clippy on the workspace, all targets, default features;
-//! 3. clippy on tern-proto with no default features and with all features, and on tern-tls
-//!    without std;
+//! 3. clippy on tern-proto with no default features and with all features, on tern-tls
+//!    without std, and on tern-std and tern-tokio without TLS;
 //! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
 //! 5. tests: the workspace (interop tests included), then tern-proto with all features;
 //! 6. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`),
@@ -60,12 +60,15 @@ pub(crate) fn main(args: &[String]) -> Result {
     steps.run("clippy (workspace, all targets)", || {
         cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
-    steps.run("clippy (tern-proto and tern-tls feature sets)", || {
+    steps.run("clippy (feature sets: tern-proto, tern-tls, adapters without TLS)", || {
         for features in ["--no-default-features", "--all-features"] {
             cargo(&["clippy", "-p", "tern-proto", features, "--", "-D", "warnings"]).run()?;
         }
         let no_std = ["--no-default-features", "--features", "ring,tls12,webpki-roots"];
-        cargo(&["clippy", "-p", "tern-tls"]).args(no_std).args(["--", "-D", "warnings"]).run()
+        cargo(&["clippy", "-p", "tern-tls"]).args(no_std).args(["--", "-D", "warnings"]).run()?;
+        // The adapters without their default `tls` feature (https is then TlsUnavailable).
+        let without_tls = ["-p", "tern-std", "-p", "tern-tokio", "--no-default-features", "--all-targets"];
+        cargo(&["clippy"]).args(without_tls).args(["--", "-D", "warnings"]).run()
     })?;
     steps.run("interop peers (httpbin venv)", crate::interop::setup)?;
     steps.run("test", || {

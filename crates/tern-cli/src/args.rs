@@ -124,10 +124,11 @@ Subcommands (a first argument `demo` or `serve`; fetch a host of that name as ht
           of it (GET, POST, chunked upload and download, redirect, Basic and Digest auth,
           keep-alive, WebSocket echo), printing an ESP-IDF style event log and one line per
           step. --quiet prints only those lines. Exits with 1 if any step fails.
-  tern serve [--port N] [--bind ADDR] [DIR]
+  tern serve [--port N] [--bind ADDR] [--tls CERT KEY] [DIR]
           Serve DIR (default .) on ADDR (default 127.0.0.1) port N (default 8080; 0 picks a
           free one) until Ctrl-C: GET / lists it, GET /NAME downloads, POST /upload/NAME
-          stores the body, POST /delete/NAME deletes.";
+          stores the body, POST /delete/NAME deletes. --tls serves HTTPS with that
+          certificate chain and key (PEM or DER).";
 
 /// How credentials are offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

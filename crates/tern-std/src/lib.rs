@@ -166,6 +166,10 @@ pub struct Client<'a, H: EventHandler = NoEvents> {
     /// The last TLS failure after the handshake (`esp_http_client_get_and_clear_last_tls_error`).
     #[cfg(feature = "tls")]
     last_tls_error: Option<tern_tls::TlsError>,
+    /// A TLS failure during the current operation, returned in place of the engine's
+    /// transport error.
+    #[cfg(feature = "tls")]
+    operation_tls_error: Option<tern_tls::TlsError>,
     pending: Option<PendingConnect>,
     nonblocking: bool,
     epoch: std::time::Instant,
@@ -201,6 +205,8 @@ impl<'a, H: EventHandler> Client<'a, H> {
             tls: None,
             #[cfg(feature = "tls")]
             last_tls_error: None,
+            #[cfg(feature = "tls")]
+            operation_tls_error: None,
             pending: None,
             nonblocking: false,
             epoch: std::time::Instant::now(),
@@ -220,9 +226,9 @@ impl<'a, H: EventHandler> Client<'a, H> {
         self.tls = Some(tls);
     }
 
-    /// The last TLS failure on an established connection (a bad record, an alert), cleared
-    /// by this call (`esp_http_client_get_and_clear_last_tls_error`). Handshake failures are
-    /// returned by the operation itself as [`Error::Tls`].
+    /// The last TLS failure (a refused certificate, an alert, a bad record), cleared by this
+    /// call (`esp_http_client_get_and_clear_last_tls_error`). The operation that met it
+    /// returned it too, as [`Error::Tls`].
     #[cfg(feature = "tls")]
     pub fn take_last_tls_error(&mut self) -> Option<tern_tls::TlsError> {
         self.last_tls_error.take()
@@ -358,6 +364,18 @@ impl<'a, H: EventHandler> Client<'a, H> {
             }
             match self.engine.poll(now) {
                 Action::Done(result) => {
+                    #[cfg(feature = "tls")]
+                    if let (Err(ClientError::Transport(_) | ClientError::ConnectionClosed(_)), Some(e)) =
+                        (&result, self.operation_tls_error.take())
+                    {
+                        // The transport failed because TLS did: say why (a server refusing
+                        // our certificate under TLS 1.3 says so only after the handshake).
+                        return Err(Error::Tls(e));
+                    }
+                    #[cfg(feature = "tls")]
+                    {
+                        self.operation_tls_error = None;
+                    }
                     let timed_out = std::mem::take(&mut self.connect_timed_out);
                     let completion = result.map_err(|e| match e {
                         ClientError::Connect if timed_out => ClientError::Timeout(engine::Stage::Connect),
@@ -493,6 +511,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 #[cfg(feature = "tls")]
                 if let Some(e) = tern_tls::tls_error(&e) {
                     self.last_tls_error = Some(e.clone());
+                    self.operation_tls_error = Some(e.clone());
                 }
                 self.engine.transport_failed(now);
                 Ok(())
@@ -545,6 +564,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
             }
             Err(e) => {
                 if let Some(tls_error) = tern_tls::tls_error(&e).cloned() {
+                    self.last_tls_error = Some(tls_error.clone());
                     self.stream = None;
                     self.handshaking = false;
                     self.engine.connect_failed(now);

@@ -165,8 +165,9 @@ fn mutual_tls_with_openssl_s_server() {
     let config = ClientConfig { url: Some(&url), tls: trusting(&pki), ..ClientConfig::default() };
     let mut client = Client::new(&config).unwrap();
     let err = client.perform().unwrap_err();
-    let tls = err.tls_error().cloned().or_else(|| client.take_last_tls_error());
-    assert!(matches!(tls, Some(TlsError::AlertReceived(_))), "{err} / {tls:?}");
+    assert!(matches!(err.tls_error(), Some(TlsError::AlertReceived(_))), "{err}");
+    assert_eq!(client.take_last_tls_error().as_ref(), err.tls_error());
+    assert_eq!(client.take_last_tls_error(), None, "cleared");
 }
 
 #[test]
