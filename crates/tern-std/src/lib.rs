@@ -491,22 +491,26 @@ impl<'a, H: EventHandler> Client<'a, H> {
         }
     }
 
+    /// The socket would block, or its timeout passed: the engine's deadline decides between
+    /// its timeout, `WouldBlock` (non-blocking mode) and another try.
+    fn would_block(&mut self) -> Result<(), Error> {
+        let now = self.now();
+        if self.engine.deadline().is_some_and(|d| now >= d) {
+            self.engine.handle_timeout(now);
+            Ok(())
+        } else if self.nonblocking {
+            Err(Error::WouldBlock)
+        } else {
+            Ok(())
+        }
+    }
+
     /// A socket error: would-block and timeouts wait or return; anything else fails the
     /// connection.
     fn io_failed(&mut self, e: io::Error, now: Instant) -> Result<(), Error> {
         match e.kind() {
             io::ErrorKind::Interrupted => Ok(()),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                let now = if self.nonblocking { now } else { self.now() };
-                if self.engine.deadline().is_some_and(|d| now >= d) {
-                    self.engine.handle_timeout(now);
-                    Ok(())
-                } else if self.nonblocking {
-                    Err(Error::WouldBlock)
-                } else {
-                    Ok(())
-                }
-            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => self.would_block(),
             _ => {
                 #[cfg(feature = "tls")]
                 if let Some(e) = tern_tls::tls_error(&e) {
@@ -573,17 +577,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                 }
                 match e.kind() {
                     io::ErrorKind::Interrupted => Ok(()),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                        let now = self.now();
-                        if self.engine.deadline().is_some_and(|d| now >= d) {
-                            self.engine.handle_timeout(now);
-                            Ok(())
-                        } else if self.nonblocking {
-                            Err(Error::WouldBlock)
-                        } else {
-                            Ok(())
-                        }
-                    }
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => self.would_block(),
                     _ => {
                         self.stream = None;
                         self.handshaking = false;

@@ -17,7 +17,7 @@ use tern_proto::client::TlsConfig;
 
 use crate::error::{ConfigError, TlsError};
 use crate::pem;
-use crate::provider::{default_provider, default_time_provider, versions};
+use crate::provider::{provider_and_clock, versions};
 use crate::session::{MAX_PLAINTEXT, TlsBufferLayout, TlsSession};
 use crate::verify::{AcceptAnyCertificate, SkipNameCheck};
 
@@ -157,14 +157,7 @@ impl<'a> ClientTlsBuilder<'a> {
     /// The configuration.
     pub fn build(self) -> Result<ClientTls, TlsError> {
         let o = &self.options;
-        let provider = match self.provider {
-            Some(p) => p,
-            None => default_provider()?,
-        };
-        let time = match self.time {
-            Some(t) => t,
-            None => default_time_provider()?,
-        };
+        let (provider, time) = provider_and_clock(self.provider, self.time)?;
         let verifier: Arc<dyn ServerCertVerifier> = if o.insecure {
             Arc::new(AcceptAnyCertificate(provider.signature_verification_algorithms))
         } else {

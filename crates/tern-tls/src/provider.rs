@@ -36,6 +36,22 @@ pub(crate) fn default_time_provider() -> Result<Arc<dyn TimeProvider>, ConfigErr
     }
 }
 
+/// The caller's crypto provider and clock, or the built-in ones.
+pub(crate) fn provider_and_clock(
+    provider: Option<Arc<CryptoProvider>>,
+    time: Option<Arc<dyn TimeProvider>>,
+) -> Result<(Arc<CryptoProvider>, Arc<dyn TimeProvider>), ConfigError> {
+    let provider = match provider {
+        Some(p) => p,
+        None => default_provider()?,
+    };
+    let time = match time {
+        Some(t) => t,
+        None => default_time_provider()?,
+    };
+    Ok((provider, time))
+}
+
 /// The protocol versions to offer.
 pub(crate) fn versions(
     version: tern_proto::client::TlsVersion,

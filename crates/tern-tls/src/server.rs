@@ -15,7 +15,7 @@ use tern_proto::client::TlsVersion;
 
 use crate::error::{ConfigError, TlsError};
 use crate::pem;
-use crate::provider::{default_provider, default_time_provider, versions};
+use crate::provider::{provider_and_clock, versions};
 use crate::session::{MAX_PLAINTEXT, TlsBufferLayout, TlsSession};
 
 /// A server's TLS options (`httpd_ssl_config_t`).
@@ -128,14 +128,7 @@ impl ServerTlsBuilder<'_> {
     /// The configuration.
     pub fn build(self) -> Result<ServerTls, TlsError> {
         let o = &self.options;
-        let provider = match self.provider {
-            Some(p) => p,
-            None => default_provider()?,
-        };
-        let time = match self.time {
-            Some(t) => t,
-            None => default_time_provider()?,
-        };
+        let (provider, time) = provider_and_clock(self.provider, self.time)?;
         let verifier: Option<Arc<dyn ClientCertVerifier>> = match o.client_ca {
             None => None,
             Some(ca) => {

@@ -713,6 +713,10 @@ fn write_job<Data>(
         job.close = false;
         return Ok(());
     }
+    if let Some(written) = coalesce(r, job, traffic)? {
+        r.out_span.end += written;
+        return Ok(());
+    }
     let mut skip = job.accepted;
     for part in job.parts {
         let mut part = part;
@@ -740,6 +744,38 @@ fn write_job<Data>(
         }
     }
     Ok(())
+}
+
+/// Encrypts both parts as one record when together they fit one: a head and a small body
+/// then cost one AEAD operation and one record's overhead, not two. The parts are joined in
+/// the free tail of the plaintext region. Returns the ciphertext length, or `None` when the
+/// parts are sent one after the other instead.
+fn coalesce<Data>(
+    r: &mut Regions<'_>,
+    job: &mut WriteJob<'_>,
+    traffic: &mut rustls::unbuffered::WriteTraffic<'_, Data>,
+) -> Result<Option<usize>, TlsError> {
+    let [head, body] = job.parts;
+    let total = head.len() + body.len();
+    if job.accepted != 0 || head.is_empty() || body.is_empty() || total > r.fragment {
+        return Ok(None);
+    }
+    let free = r.out.get_mut(r.out_span.end..).unwrap_or_default();
+    if free.len() < total + RECORD_EXPANSION {
+        return Ok(None);
+    }
+    let Some(scratch) = r.plain.get_mut(r.plain_span.end..r.plain_span.end + total) else { return Ok(None) };
+    let (first, second) = scratch.split_at_mut(head.len());
+    first.copy_from_slice(head);
+    second.copy_from_slice(body);
+    match traffic.encrypt(scratch, free) {
+        Ok(written) => {
+            job.accepted = total;
+            Ok(Some(written))
+        }
+        Err(EncryptError::InsufficientSize(_)) => Ok(None),
+        Err(e) => Err(encrypt_error(e)),
+    }
 }
 
 fn encrypt_error(e: EncryptError) -> TlsError {

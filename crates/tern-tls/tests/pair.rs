@@ -478,3 +478,48 @@ fn a_side_that_writes_while_unread_data_waits_keeps_it_in_order() {
     // The server got the client's twenty bytes, and nothing else.
     assert_eq!(send(&mut c, &mut s, b"", usize::MAX, 64), [b'x'; 20]);
 }
+
+#[test]
+fn a_head_and_a_small_body_leave_as_one_record() {
+    let pki = Pki::new();
+    let client = ClientTls::new(&trusting(&pki)).unwrap();
+    let (mut c, mut s) = pair(&client, "localhost", &server_tls(pki.server()));
+    handshake(&mut c, &mut s, usize::MAX).unwrap();
+    let joined = [b'h'; 200];
+    assert_eq!(s.write([&joined, &[]]).unwrap(), 200);
+    let one_record = s.output().len();
+    transfer(&mut s, &mut c, usize::MAX);
+    assert_eq!(s.write([&joined[..100], &[b'b'; 100]]).unwrap(), 200);
+    assert_eq!(s.output().len(), one_record, "two parts, one record");
+    transfer(&mut s, &mut c, usize::MAX);
+    let mut buf = [0u8; 512];
+    let mut got = Vec::new();
+    while let Read::Data(n) = c.read(&mut buf).unwrap() {
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(&got[..300], &[b'h'; 300][..]);
+    assert_eq!(&got[300..], &[b'b'; 100][..]);
+    // A body too large for one record goes in its own.
+    let big = vec![b'x'; 20_000];
+    assert_eq!(send_parts(&mut s, &mut c, b"head", &big), [&b"head"[..], &big].concat());
+}
+
+/// Sends a head and a body the way the server engine offers them: one `write([head, body])`
+/// after another until both are taken.
+fn send_parts(from: &mut support::Session, to: &mut support::Session, head: &[u8], body: &[u8]) -> Vec<u8> {
+    let whole = [head, body].concat();
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < whole.len() {
+        if sent < whole.len() {
+            let (a, b) = if sent < head.len() { (&head[sent..], body) } else { (&body[sent - head.len()..], &[][..]) };
+            sent += from.write([a, b]).unwrap();
+        }
+        transfer(from, to, usize::MAX);
+        while let Read::Data(n) = to.read(&mut buf).unwrap() {
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    got
+}

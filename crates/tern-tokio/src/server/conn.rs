@@ -237,7 +237,7 @@ impl Conn {
                                 }
                             }
                         }
-                        // Head and body leave as TLS records of up to 16 KiB, not one per part.
+                        // A head and a body that fit one TLS record leave as one (tern-tls joins them).
                         #[cfg(feature = "tls")]
                         Transport::Tls(tcp, link) => match link.transmit(tcp, [bytes, rest]) {
                             Io::Done(n) => {
