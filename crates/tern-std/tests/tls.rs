@@ -287,3 +287,33 @@ fn http_redirects_to_https_and_https_never_to_http() {
     assert!(trap.accept().is_err(), "nothing connected to the http target");
     let _ = TcpStream::connect(("127.0.0.1", trap_port));
 }
+
+#[test]
+fn sni_names_the_host_or_the_common_name() {
+    let pki = Pki::new();
+    let (cert, key) = (pki.server().cert_path.to_str().unwrap(), pki.server().key_path.to_str().unwrap());
+    // s_server refuses a handshake whose SNI is not "localhost".
+    let server = OpensslServer::start(
+        &pki.server().cert_path,
+        &pki.server().key_path,
+        &["-www", "-servername", "localhost", "-servername_fatal", "-cert2", cert, "-key2", key],
+    );
+    let url = format!("https://localhost:{}/", server.port());
+    let get = |tls: TlsConfig<'_>| {
+        let config = ClientConfig { url: Some(&url), tls, ..ClientConfig::default() };
+        Client::new(&config).unwrap().perform()
+    };
+    get(trusting(&pki)).unwrap();
+    // common_name is sent as SNI (and checked against the certificate, skipped here).
+    let other = TlsConfig { common_name: Some("other.example"), skip_common_name_check: true, ..trusting(&pki) };
+    let err = get(other).unwrap_err();
+    assert!(matches!(err.tls_error(), Some(TlsError::AlertReceived(_))), "{err}");
+    // disable_sni sends none, which s_server lets through.
+    let none = TlsConfig {
+        common_name: Some("other.example"),
+        skip_common_name_check: true,
+        disable_sni: true,
+        ..trusting(&pki)
+    };
+    get(none).unwrap();
+}
