@@ -186,12 +186,27 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
 
     /// What to do next for the current operation.
     pub fn poll(&mut self, now: Instant) -> Action<'_> {
+        self.poll_with_deadline(now).0
+    }
+
+    /// [`poll`](Self::poll), and the [`deadline`](Self::deadline) as that call left it.
+    ///
+    /// The action borrows the engine, so an adapter that awaits the I/O it asks for cannot
+    /// call `deadline()` meanwhile, and before the poll the deadline of a new operation is not
+    /// armed yet. This gives both at once.
+    pub fn poll_with_deadline(&mut self, now: Instant) -> (Action<'_>, Option<Instant>) {
         let next = loop {
             match self.step(now) {
                 Next::Continue => {}
                 next => break next,
             }
         };
+        let deadline = self.deadline();
+        (self.action(next), deadline)
+    }
+
+    /// The action for `next`, borrowing the buffers.
+    fn action(&mut self, next: Next) -> Action<'_> {
         let attach = self.attach_body();
         let (rx, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         match next {

@@ -43,6 +43,22 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     /// What to do next. Call it again after doing what the [`Action`] says; an
     /// [`Action::Done`] ends the current operation.
     pub fn poll(&mut self, now: Instant) -> Action<'_> {
+        let mut deadline = None;
+        self.poll_inner(now, &mut deadline)
+    }
+
+    /// [`poll`](Self::poll), and the [`deadline`](Self::deadline) as that call left it.
+    ///
+    /// The action borrows the engine, so an adapter that awaits the I/O it asks for cannot
+    /// call `deadline()` meanwhile, and before the poll the deadline of a new wait is not
+    /// armed yet. This gives both at once.
+    pub fn poll_with_deadline(&mut self, now: Instant) -> (Action<'_>, Option<Instant>) {
+        let mut deadline = None;
+        let action = self.poll_inner(now, &mut deadline);
+        (action, deadline)
+    }
+
+    fn poll_inner(&mut self, now: Instant, deadline: &mut Option<Instant>) -> Action<'_> {
         let next = loop {
             match self.step() {
                 Next::Continue => {}
@@ -59,6 +75,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                     };
                     self.recv_deadline = wait.map(|ms| now.after_millis(ms));
                 }
+                *deadline = self.deadline();
                 let from = self.end;
                 let (rx, _) = self.split();
                 Action::Receive(rx.get_mut(from..).unwrap_or_default())
@@ -67,13 +84,18 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 if self.send_deadline.is_none() {
                     self.send_deadline = Some(now.after_millis(self.config.send_wait_timeout_ms));
                 }
+                *deadline = self.deadline();
                 let (out_pos, out_end) = (self.out_pos, self.out_end);
                 let body_from = (self.body_pos < self.body_len).then_some(self.body_pos);
                 let (_, tx) = self.split();
                 Action::Transmit { bytes: tx.get(out_pos..out_end).unwrap_or_default(), body_from }
             }
-            Next::Close => Action::Close,
+            Next::Close => {
+                *deadline = self.deadline();
+                Action::Close
+            }
             Next::Done(result) => {
+                *deadline = self.deadline();
                 let rx = self.rx();
                 Action::Done(result.map(|done| match done {
                     Done::Request => Completion::Request,
