@@ -7,7 +7,8 @@
 //!    without std, and on tern-std and tern-tokio without TLS;
 //! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
 //! 5. tests: the workspace (interop tests included), then tern-proto with all features;
-//! 6. no_std builds of tern-proto for the ESP32-C3/C6 targets (`riscv32imc`, `riscv32imac`),
+//! 6. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
+//!    `riscv32imac`),
 //!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
 //! 7. rustdoc with warnings denied;
 //! 8. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
@@ -78,6 +79,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     steps.run("no_std builds", || {
         for target in NO_STD_TARGETS {
             cargo(&["build", "-p", "tern-proto", "--no-default-features", "--target", target]).run()?;
+            cargo(&["build", "-p", "tern-embassy", "--target", target]).run()?;
         }
         let mut tls = cargo(&["build", "-p", "tern-tls", "--release", "--target", TLS_TARGET]);
         tls = tls.args(["--no-default-features", "--features", "ring,tls12,webpki-roots"]);

@@ -6,3 +6,8 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+
+pub mod client;
+#[cfg(feature = "embassy-net")]
+pub mod net;
+pub mod transport;

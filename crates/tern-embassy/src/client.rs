@@ -1,0 +1,277 @@
+//! The client: ESP-IDF's `esp_http_client` on embassy.
+//!
+//! [`Client`] drives the sans-IO engine of [`tern_proto::client`] over a [`Transport`]:
+//! it asks the engine what it wants, does that, and bounds every wait by the engine's
+//! deadline with embassy-time. Every protocol decision (framing, redirects, authentication,
+//! keep-alive reuse, retries, timeouts) is the engine's, built from the same
+//! [`ClientConfig`] as the std and tokio clients; the engine's getters and setters
+//! (`set_url`, `set_header`, `status_code`, ...) are reached through `Deref`.
+//!
+//! Memory is the caller's: one buffer of [`ClientConfig::buffer_len`] bytes for the engine
+//! (3,584 at the defaults) and the transport's socket buffers. Nothing is allocated.
+//!
+//! ```no_run
+//! # async fn demo(stack: embassy_net::Stack<'_>) -> Result<(), tern_embassy::client::Error> {
+//! use tern_embassy::client::Client;
+//! use tern_embassy::net::TcpTransport;
+//! use tern_proto::client::ClientConfig;
+//!
+//! let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+//! let mut engine_buffer = [0u8; 3584];
+//! let (mut rx, mut tx) = ([0u8; 1536], [0u8; 1536]);
+//! let mut client = Client::new(&config, &mut engine_buffer, TcpTransport::new(stack, &mut rx, &mut tx))?;
+//! client.perform().await?;
+//! let status = client.status_code();
+//! # Ok(()) }
+//! ```
+
+use core::ops::{Deref, DerefMut};
+
+use embassy_time::{Instant as EmbassyInstant, TimeoutError, with_deadline};
+use tern_proto::Instant;
+use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
+
+use crate::transport::{ConnectError, Transport};
+
+/// Why an operation did not complete.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request failed; the engine says why and whose fault it was.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The transport could not open the connection (the engine reports
+    /// [`ClientError::Connect`]; this says why).
+    #[error("could not connect: {0}")]
+    Connect(ConnectError),
+}
+
+impl Error {
+    /// The engine's error, if that is what this is.
+    pub fn client_error(&self) -> Option<&ClientError> {
+        match self {
+            Error::Client(e) => Some(e),
+            Error::Connect(_) => None,
+        }
+    }
+}
+
+/// The engine's clock: embassy-time's, in milliseconds.
+pub(crate) fn now() -> Instant {
+    Instant::from_millis(EmbassyInstant::now().as_millis())
+}
+
+/// Waits for `future`, or until `deadline` (an engine instant) passes.
+pub(crate) async fn until<F: core::future::Future>(
+    deadline: Option<Instant>,
+    future: F,
+) -> Result<F::Output, TimeoutError> {
+    match deadline {
+        None => Ok(future.await),
+        Some(at) => with_deadline(EmbassyInstant::from_millis(at.as_millis()), future).await,
+    }
+}
+
+/// An HTTP/1.1 client over a [`Transport`]: ESP-IDF's client handle on embassy.
+pub struct Client<'a, T: Transport, H: EventHandler = NoEvents> {
+    engine: engine::Client<'a, &'a mut [u8], H>,
+    transport: T,
+    /// Why the last connect failed, reported with the engine's `Connect` error.
+    connect_error: Option<ConnectError>,
+}
+
+impl<'a, T: Transport> Client<'a, T, NoEvents> {
+    /// A client for `config` (`esp_http_client_init`) on `buffer` (at least
+    /// [`ClientConfig::buffer_len`] bytes) and `transport`, without an event handler.
+    pub fn new(config: &ClientConfig<'a>, buffer: &'a mut [u8], transport: T) -> Result<Self, Error> {
+        Client::with_handler(config, buffer, transport, NoEvents)
+    }
+}
+
+impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
+    /// A client whose events go to `handler`.
+    pub fn with_handler(
+        config: &ClientConfig<'a>,
+        buffer: &'a mut [u8],
+        transport: T,
+        handler: H,
+    ) -> Result<Self, Error> {
+        let mut config = config.clone();
+        // Digest nonces need some entropy; the clock is what every target has. Firmware
+        // with a hardware RNG should put its value in `config.entropy` instead.
+        if config.entropy == ClientConfig::default().entropy {
+            config.entropy ^= EmbassyInstant::now().as_ticks().rotate_left(17);
+        }
+        Ok(Client { engine: engine::Client::new(&config, buffer, handler)?, transport, connect_error: None })
+    }
+
+    /// The transport.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The whole request, redirects and authentication included (`esp_http_client_perform`).
+    /// Body bytes reach the event handler as `OnData`.
+    pub async fn perform(&mut self) -> Result<(), Error> {
+        self.engine.perform(now())?;
+        self.drive(|_| ()).await
+    }
+
+    /// Connects if needed and sends the head of a streamed request (`esp_http_client_open`);
+    /// `None` streams the body chunked.
+    pub async fn open(&mut self, write_len: Option<u64>) -> Result<(), Error> {
+        self.engine.open(write_len, now())?;
+        self.drive(|_| ()).await
+    }
+
+    /// Writes all of `data` as request body after [`open`](Self::open)
+    /// (`esp_http_client_write`).
+    pub async fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let mut done = 0;
+        while let Some(rest) = data.get(done..).filter(|r| !r.is_empty()) {
+            done += self.engine.write(rest)?;
+            self.drive(|_| ()).await?;
+        }
+        Ok(done)
+    }
+
+    /// Ends the request body and reads the response head (`esp_http_client_fetch_headers`).
+    /// Returns the Content-Length, if the response has one.
+    pub async fn fetch_headers(&mut self) -> Result<Option<u64>, Error> {
+        self.engine.fetch_headers()?;
+        self.drive(|_| ()).await?;
+        Ok(self.engine.content_length())
+    }
+
+    /// Reads decoded body bytes (`esp_http_client_read`); `Ok(0)` is the end of the body.
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.engine.read()?;
+        let n = self
+            .drive(|completion| match completion {
+                Completion::Data(data) => {
+                    let n = data.len().min(buf.len());
+                    if let (Some(dst), Some(src)) = (buf.get_mut(..n), data.get(..n)) {
+                        dst.copy_from_slice(src);
+                    }
+                    n
+                }
+                _ => 0,
+            })
+            .await?;
+        self.engine.consume(n);
+        Ok(n)
+    }
+
+    /// Reads until `buf` is full or the body ends (`esp_http_client_read_response`).
+    pub async fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut filled = 0;
+        while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+            match self.read(rest).await? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Reads and discards the rest of the body (`esp_http_client_flush_response`).
+    pub async fn flush_response(&mut self) -> Result<(), Error> {
+        self.engine.flush_response()?;
+        self.drive(|_| ()).await
+    }
+
+    /// Closes the connection (`esp_http_client_close`); settings are kept.
+    pub async fn close(&mut self) -> Result<(), Error> {
+        self.engine.close();
+        self.drive(|_| ()).await
+    }
+
+    /// Runs the engine until the operation is done; `on_done` sees the completion.
+    async fn drive<R>(&mut self, on_done: impl FnOnce(Completion<'_>) -> R) -> Result<R, Error> {
+        let mut on_done = Some(on_done);
+        loop {
+            let now = now();
+            if self.engine.deadline().is_some_and(|d| now >= d) {
+                self.engine.handle_timeout(now);
+            }
+            let (action, deadline) = self.engine.poll_with_deadline(now);
+            match action {
+                Action::Done(result) => {
+                    let connect_error = self.connect_error.take();
+                    return match result {
+                        Ok(completion) => {
+                            let f = on_done.take().ok_or(ClientError::InvalidState { operation: "drive" })?;
+                            Ok(f(completion))
+                        }
+                        Err(ClientError::Connect) => {
+                            Err(connect_error.map_or(ClientError::Connect.into(), Error::Connect))
+                        }
+                        Err(e) => Err(e.into()),
+                    };
+                }
+                Action::Connect(endpoint) => {
+                    if endpoint.scheme.is_secure() {
+                        // https needs TLS over the transport (tern-tls), which this adapter
+                        // does not run yet.
+                        self.engine.connect_failed(self::now());
+                        return self.settle(ClientError::TlsUnavailable);
+                    }
+                    match until(deadline, self.transport.connect(endpoint.host, endpoint.port)).await {
+                        Ok(Ok(())) => self.engine.connected(self::now()),
+                        Ok(Err(e)) => {
+                            self.connect_error = Some(e);
+                            self.engine.connect_failed(self::now());
+                        }
+                        Err(TimeoutError) => self.engine.handle_timeout(self::now()),
+                    }
+                }
+                Action::Transmit([head, body]) => {
+                    let part = if head.is_empty() { body } else { head };
+                    match until(deadline, self.transport.write(part)).await {
+                        Ok(Ok(0)) | Ok(Err(_)) => self.engine.transport_failed(self::now()),
+                        Ok(Ok(n)) => self.engine.transmitted(n, self::now()),
+                        Err(TimeoutError) => self.engine.handle_timeout(self::now()),
+                    }
+                }
+                Action::Receive(buf) => match until(deadline, self.transport.read(buf)).await {
+                    Ok(Ok(n)) => self.engine.received(n, self::now()),
+                    Ok(Err(_)) => self.engine.transport_failed(self::now()),
+                    Err(TimeoutError) => self.engine.handle_timeout(self::now()),
+                },
+                Action::Close => {
+                    self.transport.close().await;
+                    self.engine.closed();
+                }
+            }
+        }
+    }
+
+    /// Lets the engine finish an operation that failed before it reached the network, so the
+    /// next one starts afresh, and returns `error`.
+    fn settle<R>(&mut self, error: ClientError) -> Result<R, Error> {
+        for _ in 0..8 {
+            match self.engine.poll(now()) {
+                Action::Done(_) => break,
+                Action::Close => self.engine.closed(),
+                _ => break,
+            }
+        }
+        Err(error.into())
+    }
+}
+
+impl<'a, T: Transport, H: EventHandler> Deref for Client<'a, T, H> {
+    type Target = engine::Client<'a, &'a mut [u8], H>;
+    fn deref(&self) -> &Self::Target {
+        &self.engine
+    }
+}
+
+impl<T: Transport, H: EventHandler> DerefMut for Client<'_, T, H> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.engine
+    }
+}
