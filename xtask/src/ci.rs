@@ -81,8 +81,9 @@ pub(crate) fn main(args: &[String]) -> Result {
             cargo(&["build", "-p", "tern-proto", "--no-default-features", "--target", target]).run()?;
             cargo(&["build", "-p", "tern-embassy", "--target", target]).run()?;
         }
-        let mut tls = cargo(&["build", "-p", "tern-tls", "--release", "--target", TLS_TARGET]);
-        tls = tls.args(["--no-default-features", "--features", "ring,tls12,webpki-roots"]);
+        let mut tls = cargo(&["build", "-p", "tern-tls", "-p", "tern-embassy", "--release", "--target", TLS_TARGET]);
+        tls = tls.args(["--no-default-features", "--features", "tern-tls/ring,tern-tls/tls12,tern-tls/webpki-roots"]);
+        tls = tls.args(["--features", "tern-embassy/embassy-net,tern-embassy/tls"]);
         for (key, value) in TLS_TARGET_C_ENV {
             tls = tls.env(key, value);
         }

@@ -34,7 +34,7 @@ use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Comp
 use crate::transport::{ConnectError, Transport};
 
 /// Why an operation did not complete.
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The request failed; the engine says why and whose fault it was.
@@ -44,6 +44,11 @@ pub enum Error {
     /// [`ClientError::Connect`]; this says why).
     #[error("could not connect: {0}")]
     Connect(ConnectError),
+    /// The TLS handshake failed, or TLS failed later on the connection; the error says why
+    /// (a refused certificate and its reason, an alert, ...).
+    #[cfg(feature = "tls")]
+    #[error("TLS: {0}")]
+    Tls(tern_tls::TlsError),
 }
 
 impl Error {
@@ -51,7 +56,7 @@ impl Error {
     pub fn client_error(&self) -> Option<&ClientError> {
         match self {
             Error::Client(e) => Some(e),
-            Error::Connect(_) => None,
+            _ => None,
         }
     }
 }
@@ -76,8 +81,18 @@ pub(crate) async fn until<F: core::future::Future>(
 pub struct Client<'a, T: Transport, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, &'a mut [u8], H>,
     transport: T,
-    /// Why the last connect failed, reported with the engine's `Connect` error.
-    connect_error: Option<ConnectError>,
+    /// Why the connection failed, reported in place of the engine's transport-level error.
+    failure: Option<Error>,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsState<'a>>,
+}
+
+/// The TLS configuration, its buffer while no session holds it, and the session.
+#[cfg(feature = "tls")]
+struct TlsState<'a> {
+    config: tern_tls::ClientTls,
+    buffer: Option<&'a mut [u8]>,
+    session: Option<crate::tls::Session<'a>>,
 }
 
 impl<'a, T: Transport> Client<'a, T, NoEvents> {
@@ -102,7 +117,37 @@ impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
         if config.entropy == ClientConfig::default().entropy {
             config.entropy ^= EmbassyInstant::now().as_ticks().rotate_left(17);
         }
-        Ok(Client { engine: engine::Client::new(&config, buffer, handler)?, transport, connect_error: None })
+        Ok(Client {
+            engine: engine::Client::new(&config, buffer, handler)?,
+            transport,
+            failure: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        })
+    }
+
+    /// A client that speaks https through `tls`, whose sessions use `tls_buffer` (at least
+    /// `tls.layout().buffer_len()` bytes: 49,482 at the default layout, 37,189 with 4 KiB
+    /// outgoing records). Each https hop runs the TLS handshake after the transport's
+    /// connect, within the same deadline.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(
+        config: &ClientConfig<'a>,
+        buffer: &'a mut [u8],
+        transport: T,
+        handler: H,
+        tls: tern_tls::ClientTls,
+        tls_buffer: &'a mut [u8],
+    ) -> Result<Self, Error> {
+        let mut client = Client::with_handler(config, buffer, transport, handler)?;
+        client.tls = Some(TlsState { config: tls, buffer: Some(tls_buffer), session: None });
+        Ok(client)
+    }
+
+    /// The TLS session of the open connection, if it is https.
+    #[cfg(feature = "tls")]
+    pub fn tls_session(&self) -> Option<&tern_tls::TlsSession<&'a mut [u8]>> {
+        self.tls.as_ref().and_then(|t| t.session.as_ref())
     }
 
     /// The transport.
@@ -192,6 +237,7 @@ impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
     /// Runs the engine until the operation is done; `on_done` sees the completion.
     async fn drive<R>(&mut self, on_done: impl FnOnce(Completion<'_>) -> R) -> Result<R, Error> {
         let mut on_done = Some(on_done);
+        let speaks_tls = self.speaks_tls();
         loop {
             let now = now();
             if self.engine.deadline().is_some_and(|d| now >= d) {
@@ -200,35 +246,61 @@ impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
             let (action, deadline) = self.engine.poll_with_deadline(now);
             match action {
                 Action::Done(result) => {
-                    let connect_error = self.connect_error.take();
+                    let failure = self.failure.take();
                     return match result {
                         Ok(completion) => {
                             let f = on_done.take().ok_or(ClientError::InvalidState { operation: "drive" })?;
                             Ok(f(completion))
                         }
-                        Err(ClientError::Connect) => {
-                            Err(connect_error.map_or(ClientError::Connect.into(), Error::Connect))
+                        Err(ClientError::Connect | ClientError::Transport(_) | ClientError::ConnectionClosed(_))
+                            if failure.is_some() =>
+                        {
+                            Err(failure.unwrap_or(Error::Client(ClientError::Connect)))
                         }
                         Err(e) => Err(e.into()),
                     };
                 }
                 Action::Connect(endpoint) => {
-                    if endpoint.scheme.is_secure() {
-                        // https needs TLS over the transport (tern-tls), which this adapter
-                        // does not run yet.
+                    if endpoint.scheme.is_secure() && !speaks_tls {
                         self.engine.connect_failed(self::now());
                         return self.settle(ClientError::TlsUnavailable);
                     }
+                    let secure = endpoint.scheme.is_secure();
                     match until(deadline, self.transport.connect(endpoint.host, endpoint.port)).await {
+                        Ok(Ok(())) if secure => {
+                            #[cfg(feature = "tls")]
+                            {
+                                let started =
+                                    start_tls(&mut self.tls, &mut self.transport, endpoint.host, deadline).await;
+                                match started {
+                                    Ok(()) => self.engine.connected(self::now()),
+                                    Err(crate::tls::Fail::Timeout) => self.engine.handle_timeout(self::now()),
+                                    Err(crate::tls::Fail::Transport) => self.engine.connect_failed(self::now()),
+                                    Err(crate::tls::Fail::Tls(e)) => {
+                                        self.failure = Some(Error::Tls(e));
+                                        self.engine.connect_failed(self::now());
+                                    }
+                                }
+                            }
+                        }
                         Ok(Ok(())) => self.engine.connected(self::now()),
                         Ok(Err(e)) => {
-                            self.connect_error = Some(e);
+                            self.failure = Some(Error::Connect(e));
                             self.engine.connect_failed(self::now());
                         }
                         Err(TimeoutError) => self.engine.handle_timeout(self::now()),
                     }
                 }
                 Action::Transmit([head, body]) => {
+                    #[cfg(feature = "tls")]
+                    if let Some(session) = self.tls.as_mut().and_then(|t| t.session.as_mut()) {
+                        let result = crate::tls::write(session, &mut self.transport, [head, body], deadline).await;
+                        match result {
+                            Ok(n) => self.engine.transmitted(n, self::now()),
+                            Err(fail) => self.tls_failed(fail),
+                        }
+                        continue;
+                    }
                     let part = if head.is_empty() { body } else { head };
                     match until(deadline, self.transport.write(part)).await {
                         Ok(Ok(0)) | Ok(Err(_)) => self.engine.transport_failed(self::now()),
@@ -236,17 +308,63 @@ impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
                         Err(TimeoutError) => self.engine.handle_timeout(self::now()),
                     }
                 }
-                Action::Receive(buf) => match until(deadline, self.transport.read(buf)).await {
-                    Ok(Ok(n)) => self.engine.received(n, self::now()),
-                    Ok(Err(_)) => self.engine.transport_failed(self::now()),
-                    Err(TimeoutError) => self.engine.handle_timeout(self::now()),
-                },
+                Action::Receive(buf) => {
+                    #[cfg(feature = "tls")]
+                    if let Some(session) = self.tls.as_mut().and_then(|t| t.session.as_mut()) {
+                        match crate::tls::read(session, &mut self.transport, buf, deadline).await {
+                            Ok(n) => self.engine.received(n, self::now()),
+                            Err(fail) => self.tls_failed(fail),
+                        }
+                        continue;
+                    }
+                    match until(deadline, self.transport.read(buf)).await {
+                        Ok(Ok(n)) => self.engine.received(n, self::now()),
+                        Ok(Err(_)) => self.engine.transport_failed(self::now()),
+                        Err(TimeoutError) => self.engine.handle_timeout(self::now()),
+                    }
+                }
                 Action::Close => {
+                    #[cfg(feature = "tls")]
+                    self.end_tls(deadline).await;
                     self.transport.close().await;
                     self.engine.closed();
                 }
             }
         }
+    }
+
+    /// Whether https can be served.
+    fn speaks_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            self.tls.is_some()
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            false
+        }
+    }
+
+    /// A TLS read or write failed on an open connection.
+    #[cfg(feature = "tls")]
+    fn tls_failed(&mut self, fail: crate::tls::Fail) {
+        match fail {
+            crate::tls::Fail::Timeout => self.engine.handle_timeout(self::now()),
+            crate::tls::Fail::Transport => self.engine.transport_failed(self::now()),
+            crate::tls::Fail::Tls(e) => {
+                self.failure = Some(Error::Tls(e));
+                self.engine.transport_failed(self::now());
+            }
+        }
+    }
+
+    /// Says `close_notify` (best effort) and takes the session's buffer back.
+    #[cfg(feature = "tls")]
+    async fn end_tls(&mut self, deadline: Option<Instant>) {
+        let Some(tls) = self.tls.as_mut() else { return };
+        let Some(mut session) = tls.session.take() else { return };
+        crate::tls::close(&mut session, &mut self.transport, deadline).await;
+        tls.buffer = Some(session.into_buffer());
     }
 
     /// Lets the engine finish an operation that failed before it reached the network, so the
@@ -260,6 +378,38 @@ impl<'a, T: Transport, H: EventHandler> Client<'a, T, H> {
             }
         }
         Err(error.into())
+    }
+}
+
+/// Starts TLS on the new connection to `host`, within `deadline`. On a failure the
+/// connection is closed and the buffer is back in `tls`.
+#[cfg(feature = "tls")]
+async fn start_tls<'a, T: Transport>(
+    tls: &mut Option<TlsState<'a>>,
+    transport: &mut T,
+    host: &str,
+    deadline: Option<Instant>,
+) -> Result<(), crate::tls::Fail> {
+    let Some(tls) = tls.as_mut() else { return Err(crate::tls::Fail::Transport) };
+    let Some(buffer) = tls.buffer.take() else { return Err(crate::tls::Fail::Transport) };
+    let mut session = match tls.config.try_session(host, buffer) {
+        Ok(session) => session,
+        Err((e, buffer)) => {
+            tls.buffer = Some(buffer);
+            transport.close().await;
+            return Err(crate::tls::Fail::Tls(e));
+        }
+    };
+    match crate::tls::handshake(&mut session, transport, deadline).await {
+        Ok(()) => {
+            tls.session = Some(session);
+            Ok(())
+        }
+        Err(fail) => {
+            tls.buffer = Some(session.into_buffer());
+            transport.close().await;
+            Err(fail)
+        }
     }
 }
 

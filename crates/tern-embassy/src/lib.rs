@@ -10,4 +10,6 @@
 pub mod client;
 #[cfg(feature = "embassy-net")]
 pub mod net;
+#[cfg(feature = "tls")]
+mod tls;
 pub mod transport;

@@ -66,12 +66,27 @@ impl ClientTls {
     /// A session to `host` (a DNS name or an IP address; the `common_name` option replaces
     /// it) over `buffer`, which must hold [`TlsBufferLayout::buffer_len`] bytes.
     pub fn session<B: AsRef<[u8]> + AsMut<[u8]>>(&self, host: &str, buffer: B) -> Result<TlsSession<B>, TlsError> {
+        self.try_session(host, buffer).map_err(|(e, _)| e)
+    }
+
+    /// [`session`](Self::session), handing the buffer back when the session cannot start (a
+    /// borrowed buffer, `&'a mut [u8]`, is then not lost for the next try).
+    pub fn try_session<B: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        host: &str,
+        buffer: B,
+    ) -> Result<TlsSession<B>, (TlsError, B)> {
         let name = match &self.common_name {
             Some(name) => name.clone(),
-            None => server_name(host)?,
+            None => match server_name(host) {
+                Ok(name) => name,
+                Err(e) => return Err((e.into(), buffer)),
+            },
         };
-        let conn = UnbufferedClientConnection::new(self.config.clone(), name).map_err(ConfigError::Rustls)?;
-        TlsSession::new_client(conn, self.layout, buffer)
+        match UnbufferedClientConnection::new(self.config.clone(), name) {
+            Ok(conn) => TlsSession::new_client(conn, self.layout, buffer),
+            Err(e) => Err((ConfigError::Rustls(e).into(), buffer)),
+        }
     }
 
     /// The buffer layout of this configuration's sessions.

@@ -70,7 +70,7 @@ impl ServerTls {
     /// [`TlsBufferLayout::buffer_len`] bytes.
     pub fn session<B: AsRef<[u8]> + AsMut<[u8]>>(&self, buffer: B) -> Result<TlsSession<B>, TlsError> {
         let conn = UnbufferedServerConnection::new(self.config.clone()).map_err(ConfigError::Rustls)?;
-        TlsSession::new_server(conn, self.layout, buffer)
+        TlsSession::new_server(conn, self.layout, buffer).map_err(|(e, _)| e)
     }
 
     /// The buffer layout of this configuration's sessions.

@@ -239,7 +239,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TlsSession<B> {
         conn: UnbufferedClientConnection,
         layout: TlsBufferLayout,
         buf: B,
-    ) -> Result<Self, TlsError> {
+    ) -> Result<Self, (TlsError, B)> {
         Self::new(Conn::Client(conn), layout, buf)
     }
 
@@ -248,14 +248,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TlsSession<B> {
         conn: UnbufferedServerConnection,
         layout: TlsBufferLayout,
         buf: B,
-    ) -> Result<Self, TlsError> {
+    ) -> Result<Self, (TlsError, B)> {
         Self::new(Conn::Server(conn), layout, buf)
     }
 
-    fn new(conn: Conn, layout: TlsBufferLayout, buf: B) -> Result<Self, TlsError> {
+    fn new(conn: Conn, layout: TlsBufferLayout, buf: B) -> Result<Self, (TlsError, B)> {
         let given = buf.as_ref().len();
         if given < layout.buffer_len() {
-            return Err(TlsError::BufferTooSmall { given, needed: layout.buffer_len() });
+            return Err((TlsError::BufferTooSmall { given, needed: layout.buffer_len() }, buf));
         }
         Ok(TlsSession {
             conn,
