@@ -316,6 +316,10 @@ async fn call(
 ) -> Option<Box<Conn>> {
     let shared = conn.shared.clone();
     let id = conn.id;
+    // The session is in use from the moment its request arrives, as ESP-IDF counts it: the
+    // client may read the response before this task records the end of the request, and an
+    // LRU choice in between must not take it for the idlest session.
+    let _ = lock(&shared.state).core.sessions_mut().touch(id);
     let future = handler(Request::new(conn, frame));
     let result = tokio::select! {
         result = future => result,
