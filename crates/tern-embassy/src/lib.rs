@@ -10,6 +10,7 @@
 pub mod client;
 #[cfg(feature = "embassy-net")]
 pub mod net;
+pub mod server;
 #[cfg(feature = "tls")]
 mod tls;
 pub mod transport;
