@@ -7,7 +7,7 @@ use core::future::poll_fn;
 use core::task::{Context, Poll};
 
 use embassy_futures::select::{Either, select};
-use embassy_time::{Duration, Instant as EmbassyInstant, TimeoutError, with_deadline, with_timeout};
+use embassy_time::{Instant as EmbassyInstant, TimeoutError, with_deadline};
 use tern_proto::server::{Action, Completion, Connection, HttpdErrCode, Response, ServerError, SessionId};
 use tern_proto::ws::{CloseCode, FrameInfo, Opcode};
 use tern_proto::{Instant, Method, StatusCode};
@@ -246,13 +246,10 @@ impl<'a, S: Stream> Request<'a, S> {
                         }
                     }
                 }
-                Action::Close => {
-                    // The stream is closed by whoever owns it once the session ends (the
-                    // server: a graceful close of the socket); what was written goes first.
-                    let limit = Duration::from_millis(self.engine.config().send_wait_timeout_ms.into());
-                    let _ = with_timeout(limit, self.stream.flush()).await;
-                    self.engine.closed();
-                }
+                // The stream is closed by whoever owns it once the session ends: `serve`
+                // closes its socket gracefully, `serve_connection` flushes the stream and
+                // hands it back.
+                Action::Close => self.engine.closed(),
             }
         }
     }

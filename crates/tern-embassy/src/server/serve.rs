@@ -334,7 +334,8 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
     /// over a socket, a test's pipe) until it closes, on `engine_buffer` (at least
     /// `connection.buffer_len()` bytes). It is admitted into the session table first (which
     /// may wait, or purge a session) and counts against `TASKS` while it runs. Closing the
-    /// stream afterwards is the caller's (the server flushed it).
+    /// stream afterwards is the caller's (the server flushes it first, for at most
+    /// `send_wait_timeout`).
     ///
     /// Writes are not flushed after each response: the stream must send what it accepted
     /// (embassy-net's `TcpSocket` does).
@@ -342,16 +343,21 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
     /// # Errors
     /// [`Error::Stopped`] when the server stops before the connection is admitted;
     /// [`Error::TooManyTasks`] and [`Error::Buffer`] as for [`serve`](Self::serve).
-    pub async fn serve_connection<S: Stream>(&self, stream: S, engine_buffer: &mut [u8]) -> Result<(), Error> {
+    pub async fn serve_connection<S: Stream>(&self, mut stream: S, engine_buffer: &mut [u8]) -> Result<(), Error> {
         let task = self.claim()?;
         let Some(id) = self.admit(task.index).await else {
             return Err(Error::Stopped);
         };
-        let _guard = SessionGuard { server: self, id };
-        if !self.handler.on_open(id) {
-            return Ok(());
-        }
-        self.run_session(task.index, id, stream, engine_buffer).await
+        let guard = SessionGuard { server: self, id };
+        let served = if self.handler.on_open(id) {
+            self.run_session(task.index, id, &mut stream, engine_buffer).await
+        } else {
+            Ok(())
+        };
+        drop(guard);
+        let limit = embassy_time::Duration::from_millis(self.config.connection.send_wait_timeout_ms.into());
+        let _ = embassy_time::with_timeout(limit, stream.flush()).await;
+        served
     }
 
     /// Claims a task slot for the caller's task.
@@ -445,12 +451,13 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
         }
     }
 
-    /// Serves one admitted session on `stream` until the engine closes it.
+    /// Serves one admitted session on `stream` until the engine closes it (closing the stream
+    /// is the caller's).
     async fn run_session<S: Stream>(
         &self,
         task: usize,
         id: SessionId,
-        stream: S,
+        stream: &mut S,
         engine_buffer: &mut [u8],
     ) -> Result<(), Error> {
         let engine =
