@@ -48,6 +48,8 @@ struct App {
     errors: RefCell<Vec<HttpdErrCode>>,
     /// With this set, 404s are answered by `handle_error` and keep the session.
     custom_404: Cell<bool>,
+    /// With this set, a WebSocket handshake needs `X-Token: secret`.
+    require_token: Cell<bool>,
 }
 
 impl Handler for App {
@@ -110,6 +112,11 @@ impl Handler for App {
             return Some(ErrorVerdict::KeepSession);
         }
         None
+    }
+
+    fn ws_pre_handshake(&self, route: Page, head: &tern_proto::server::Request<'_>) -> bool {
+        assert_eq!(route, Page::Ws);
+        !self.require_token.get() || head.header("x-token") == Some(&b"secret"[..])
     }
 
     fn on_open(&self, _session: SessionId) -> bool {
@@ -578,6 +585,26 @@ fn websocket_echo_ping_and_close() {
 }
 
 #[test]
+fn a_refused_pre_handshake_closes_without_an_answer() {
+    let server = server::<1>(config());
+    server.handler().require_token.set(true);
+    support::run(async |a, b| {
+        with_one_task(a, &server, async {
+            let mut bufs = SocketBuffers::default();
+            let mut socket = connect(b, &mut bufs, (ADDR_A, PORT)).await;
+            let key = ClientKey::from_nonce([9; 16]);
+            let mut request = [0u8; 512];
+            let n = write_client_request("10.0.0.1", "/ws", &key, &[], &mut request).unwrap();
+            socket.write_all(&request[..n]).await.unwrap();
+            assert!(read_to_end(&mut socket).await.is_empty(), "no answer, then the close");
+            close_gracefully(&mut socket).await;
+        })
+        .await;
+    });
+    assert_eq!(server.handler().closed.get(), 1);
+}
+
+#[test]
 fn a_plain_get_on_a_websocket_route_reaches_the_handler() {
     let server = server::<1>(config());
     support::run(async |a, b| {
@@ -750,6 +777,22 @@ fn more_serving_calls_than_tasks_are_refused() {
         assert_eq!(first, Ok(()));
         assert_eq!(second, Err(Error::TooManyTasks { capacity: 1 }));
     });
+}
+
+#[test]
+fn a_server_can_live_in_a_static() {
+    // What firmware does: a `static` server (from a StaticCell) shared by its tasks. That
+    // needs `Sync`, which a critical-section mutex gives when the handler is `Sync`.
+    struct Firmware;
+    impl Handler for Firmware {
+        type Route = u8;
+        async fn handle(&self, _route: u8, req: &mut Request<'_, impl Stream>) -> HandlerResult {
+            req.send(b"ok").await
+        }
+    }
+    fn shareable<T: Sync>() {}
+    shareable::<tern_embassy::server::Server<Firmware, embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex, 4, 8>>(
+    );
 }
 
 // ----- serve_connection over a real socket -------------------------------------------------

@@ -77,6 +77,14 @@ pub trait Handler {
         None
     }
 
+    /// Called before a WebSocket handshake for `route` is answered (`ws_pre_handshake_cb`),
+    /// with the upgrade request's head: `false` closes the connection without an answer, as
+    /// ESP-IDF does.
+    fn ws_pre_handshake(&self, route: Self::Route, head: &tern_proto::server::Request<'_>) -> bool {
+        let _ = (route, head);
+        true
+    }
+
     /// Called once a WebSocket handshake for `route` was accepted (`ws_post_handshake_cb`);
     /// it may send frames. `Err` closes the session.
     async fn ws_opened(&self, route: Self::Route, req: &mut Request<'_, impl Stream>) -> HandlerResult {

@@ -94,8 +94,7 @@
 //! ```
 //!
 //! Not here yet: session contexts, WebSocket frames pushed from other tasks
-//! (`httpd_ws_send_frame_async`), queued work, async handlers, `ws_pre_handshake_cb`, and
-//! TLS (esp_https_server).
+//! (`httpd_ws_send_frame_async`), queued work, async handlers, and TLS (esp_https_server).
 
 mod error;
 mod handler;

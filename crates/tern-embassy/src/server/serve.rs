@@ -8,12 +8,14 @@ use core::task::{Context, Poll};
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::RawMutex;
 use embassy_sync::waitqueue::WakerRegistration;
+use tern_proto::server::Lookup;
 use tern_proto::server::uri::UriMatch;
 use tern_proto::server::{
     Admission, Completion, Dispatch, ErrorVerdict, HandlerOutcome, HttpdErrCode, MethodFilter, Route, RouteSlot,
     Router, ServerConfig, SessionId, SessionSlot, Sessions,
 };
 use tern_proto::ws::FrameInfo;
+use tern_proto::ws::handshake::is_upgrade_request;
 
 use super::error::Error;
 use super::handler::{Handler, Stream};
@@ -495,6 +497,20 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
 
     /// Routes a request and runs its handler.
     async fn dispatch<S: Stream>(&self, req: &mut Request<'_, S>, ws_route: &mut Option<H::Route>) {
+        // The pre-handshake hook runs without the router's lock (it may register routes).
+        let upgrade_to = self.router.lock(|router| {
+            let head = req.engine.request()?;
+            match router.borrow().find(&head.method(), head.path()) {
+                Lookup::Found(route) if route.websocket && is_upgrade_request(head.raw_head()) => Some(route.handler),
+                _ => None,
+            }
+        });
+        if let (Some(route), Some(head)) = (upgrade_to, req.engine.request())
+            && !self.handler.ws_pre_handshake(route, &head)
+        {
+            req.engine.close();
+            return;
+        }
         let routed = self.router.lock(|router| match req.engine.route(&*router.borrow()) {
             Dispatch::Handler(route) => Routed::Handler(route.handler),
             Dispatch::Refused(code) => Routed::Refused(code),
