@@ -795,6 +795,33 @@ fn a_server_can_live_in_a_static() {
     );
 }
 
+#[test]
+fn a_small_engine_buffer_is_refused_before_serving() {
+    let server = server::<1>(config());
+    let mut engine = vec![0u8; 1000];
+    /// A stream that never carries anything.
+    struct Nothing;
+    impl embedded_io_async::ErrorType for Nothing {
+        type Error = core::convert::Infallible;
+    }
+    impl Read for Nothing {
+        async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, Self::Error> {
+            Ok(0)
+        }
+    }
+    impl Write for Nothing {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            Ok(buf.len())
+        }
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let refused = support::block_on(server.serve_connection(Nothing, &mut engine));
+    assert_eq!(refused, Err(Error::Buffer(tern_proto::LocalError::BufferTooSmall { needed: 2612, available: 1000 })));
+    assert_eq!(server.handler().opened.get(), 0);
+}
+
 // ----- serve_connection over a real socket -------------------------------------------------
 
 #[test]

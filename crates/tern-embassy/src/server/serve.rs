@@ -299,10 +299,7 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
 
         let task = self.claim()?;
         let (engine, rx, tx) = buffers.parts();
-        let needed = self.config.connection.buffer_len();
-        if engine.len() < needed {
-            return Err(Error::Buffer(tern_proto::LocalError::BufferTooSmall { needed, available: engine.len() }));
-        }
+        self.check_buffer(engine)?;
         loop {
             if self.is_stopped() {
                 return Ok(());
@@ -347,6 +344,7 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
     /// [`Error::TooManyTasks`] and [`Error::Buffer`] as for [`serve`](Self::serve).
     pub async fn serve_connection<S: Stream>(&self, mut stream: S, engine_buffer: &mut [u8]) -> Result<(), Error> {
         let task = self.claim()?;
+        self.check_buffer(engine_buffer)?;
         let Some(id) = self.admit(task.index).await else {
             return Err(Error::Stopped);
         };
@@ -360,6 +358,16 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
         let limit = embassy_time::Duration::from_millis(self.config.connection.send_wait_timeout_ms.into());
         let _ = embassy_time::with_timeout(limit, stream.flush()).await;
         served
+    }
+
+    /// Refuses an engine buffer below the configuration's `buffer_len`.
+    fn check_buffer(&self, engine_buffer: &[u8]) -> Result<(), Error> {
+        let needed = self.config.connection.buffer_len();
+        let available = engine_buffer.len();
+        if available < needed {
+            return Err(Error::Buffer(tern_proto::LocalError::BufferTooSmall { needed, available }));
+        }
+        Ok(())
     }
 
     /// Claims a task slot for the caller's task.
