@@ -484,6 +484,13 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
                     _ => Next::Other,
                 })
                 .await;
+            if let Driven::Done(Ok(Next::Request | Next::Refused(_) | Next::Frame(_))) = next {
+                // In use from the moment its request arrives, as ESP-IDF counts it: on a
+                // multi-core chip the client may read the response before this task records
+                // the end of the request, and an LRU choice in between must not take the
+                // session for the idlest one.
+                let _ = self.with_state(|s| s.sessions.touch(id));
+            }
             match next {
                 Driven::Done(Ok(Next::Closed)) => return Ok(()),
                 // Asked to close, or the server stops: what is queued goes out, then close.
