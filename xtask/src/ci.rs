@@ -10,8 +10,11 @@
 //! 6. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
 //!    `riscv32imac`),
 //!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
-//! 7. rustdoc with warnings denied;
-//! 8. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
+//! 7. the ESP32-C3 and ESP32-C6 firmware (`firmware/`): `cargo fmt --check` and
+//!    `cargo build --release` each, then the ELF sizes ([`crate::firmware::build`]); nothing
+//!    is flashed;
+//! 8. rustdoc with warnings denied;
+//! 9. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
 //!
 //! Each step prints its wall time and a summary table closes the run. `.ci/run` prepares a
 //! fresh machine and then runs exactly `cargo xtask ci`, README's test command.
@@ -24,16 +27,17 @@ use crate::steps::Steps;
 pub(crate) const USAGE: &str = "cargo xtask ci [--skip-fuzz]";
 
 /// What `ci` does, for `cargo xtask --help`.
-pub(crate) const ABOUT: &str = "run every CI check: fmt, clippy, tests, no_std builds, docs, fuzz smoke";
+pub(crate) const ABOUT: &str = "run every CI check: fmt, clippy, tests, no_std builds, firmware, docs, fuzz smoke";
 
 /// The no_std targets tern-proto must build for (ESP32-C3 and ESP32-C6 class RISC-V cores).
 const NO_STD_TARGETS: [&str; 2] = ["riscv32imc-unknown-none-elf", "riscv32imac-unknown-none-elf"];
 
 /// The TLS target (atomic compare-and-swap, which rustls' `Arc` needs) and the C toolchain
 /// ring's C code is built with there: clang, llvm-ar, and newlib's headers for `assert.h` and
-/// `string.h` (Debian packages clang, llvm and libnewlib-dev).
+/// `string.h` (Debian packages clang, llvm and libnewlib-dev). The ESP32-C6 firmware builds
+/// ring with the same.
 const TLS_TARGET: &str = "riscv32imac-unknown-none-elf";
-const TLS_TARGET_C_ENV: [(&str, &str); 3] = [
+pub(crate) const TLS_TARGET_C_ENV: [(&str, &str); 3] = [
     ("CC_riscv32imac_unknown_none_elf", "clang"),
     ("AR_riscv32imac_unknown_none_elf", "llvm-ar"),
     ("CFLAGS_riscv32imac_unknown_none_elf", "-isystem /usr/include/newlib"),
@@ -53,7 +57,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     // Read the fuzz setting before spending minutes on the other steps.
     let fuzz_secs = if skip_fuzz { 0 } else { fuzz::smoke_secs()? };
 
-    let mut steps = Steps::new(8);
+    let mut steps = Steps::new(9);
     steps.run("fmt", || {
         cargo(&["fmt", "--all", "--", "--check"]).run()?;
         cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]).run()
@@ -89,6 +93,7 @@ pub(crate) fn main(args: &[String]) -> Result {
         }
         tls.run()
     })?;
+    steps.run("firmware builds", crate::firmware::build)?;
     steps.run("doc", || cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings").run())?;
     if skip_fuzz {
         steps.skip("fuzz smoke", "--skip-fuzz");

@@ -21,6 +21,7 @@ mod bench_server;
 mod bench_tls;
 mod ci;
 mod cmd;
+mod firmware;
 mod fuzz;
 mod interop;
 mod steps;
