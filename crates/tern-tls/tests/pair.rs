@@ -391,7 +391,7 @@ fn local_mistakes_are_local_errors() {
     }
     assert!(matches!(client.session("not a host!", vec![0; client.layout().buffer_len()]), Err(TlsError::Config(_))));
     // try_session hands a refused buffer back (a borrowed one is not lost).
-    let mut storage = vec![7u8; 10];
+    let mut storage = [7u8; 10];
     let (e, back) = client.try_session("localhost", &mut storage[..]).unwrap_err();
     assert!(matches!(e, TlsError::BufferTooSmall { given: 10, .. }));
     assert_eq!(back.len(), 10);
