@@ -1,125 +1,109 @@
-//! The application: an HTTP server on port 80 and an HTTP client, on the network stack
+//! The application: ESP-IDF's `advanced_tests` server on port 80, and a client that fetches
+//! an http URL and an https URL (tern-tls on ring), all tern-embassy, on the network stack
 //! `main` brought up. `main` spawns one task for each function and never looks inside.
 //!
-//! REPLACED BY tern-embassy: both bodies are bring-up stand-ins on plain embassy-net
-//! `TcpSocket`s; they become tern-embassy's `Server` and `Client` with the same signatures.
-//! The client already builds its TLS configuration ([`crate::tls`]) and opens a session, so
-//! the TLS code is linked and its randomness hook exercised; the https request comes with
-//! tern-embassy's `Client`.
+//! The handlers and the client's GET are `tern-embassy-examples`' (host-tested with curl
+//! and the embassy client); this file only gives them buffers and tasks.
 
-use alloc::vec;
-
+use embassy_futures::join::join_array;
 use embassy_net::Stack;
-use embassy_net::dns::DnsQueryType;
-use embassy_net::tcp::TcpSocket;
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_time::{Duration, Timer};
-use embedded_io_async::Write;
 use log::{info, warn};
+use static_cell::StaticCell;
+use tern_embassy::net::TcpTransport;
+use tern_embassy::server::{DefaultSessionBuffers, Server};
+use tern_embassy_examples::advanced_tests::{self, AdvancedTests};
+use tern_embassy_examples::fetch;
+use tern_proto::client::{ClientConfig, NoEvents};
 
-/// The host the client fetches `/` from, over http on port 80 (`URL_HOST=...` at build time).
-const URL_HOST: &str = match option_env!("URL_HOST") {
-    Some(host) => host,
-    None => "example.com",
+use crate::tls::{LAYOUT, client_tls};
+
+/// Sessions served at once: ESP-IDF's default `max_open_sockets`.
+pub const SESSIONS: usize = 7;
+/// URI handlers: the example registers 8 (ESP-IDF's 9 less `/async_data`).
+const ROUTES: usize = 9;
+
+type App = AdvancedTests<CriticalSectionRawMutex, SESSIONS>;
+type HttpServer = Server<App, CriticalSectionRawMutex, SESSIONS, ROUTES>;
+
+/// The URL the client fetches (`URL=...` at build time).
+const URL: &str = match option_env!("URL") {
+    Some(url) => url,
+    None => "http://example.com/",
+};
+/// The https URL the client fetches (`HTTPS_URL=...` at build time), verified against
+/// Mozilla's roots.
+const HTTPS_URL: &str = match option_env!("HTTPS_URL") {
+    Some(url) => url,
+    None => "https://example.com/",
 };
 
-/// Serves HTTP on port 80, forever.
+/// The TLS session's buffer: full-size records in, 4 KiB records out.
+static TLS_BUFFER: StaticCell<[u8; LAYOUT.buffer_len()]> = StaticCell::new();
+
+static SERVER: StaticCell<HttpServer> = StaticCell::new();
+static SESSION_BUFFERS: StaticCell<[DefaultSessionBuffers; SESSIONS]> = StaticCell::new();
+
+/// Serves `advanced_tests` on port 80 with one serving loop per session, forever.
 pub async fn server(stack: Stack<'static>) {
-    // REPLACED BY tern-embassy: a fixed answer to whatever arrives, one connection at a time.
-    const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\
-                              Connection: close\r\n\r\nhello from tern-c6\r\n";
-    let mut rx = [0u8; 1024];
-    let mut tx = [0u8; 512];
-    let mut head = [0u8; 1024];
-    loop {
-        let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
-        socket.set_timeout(Some(Duration::from_secs(10)));
-        if let Err(e) = socket.accept(80).await {
-            warn!("server: accept: {e:?}");
-            continue;
+    let server: &'static HttpServer = SERVER.init(Server::new(advanced_tests::config(80), App::new()));
+    if let Err(e) = advanced_tests::register(server) {
+        warn!("server: cannot register the handlers: {e}");
+        return;
+    }
+    let buffers = SESSION_BUFFERS.init([const { DefaultSessionBuffers::new() }; SESSIONS]);
+    info!("server: advanced_tests on port 80, {SESSIONS} sessions");
+    let results = join_array(buffers.each_mut().map(|b| server.serve(stack, b))).await;
+    for result in results {
+        if let Err(e) = result {
+            warn!("server: a serving loop ended: {e}");
         }
-        let peer = socket.remote_endpoint();
-        // Read until the end of the request head (or a full buffer, or EOF).
-        let mut len = 0;
-        while len < head.len() && !head[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-            match socket.read(&mut head[len..]).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => len += n,
-            }
-        }
-        let line = head[..len].split(|&b| b == b'\r').next().unwrap_or_default();
-        info!("server: {peer:?} {:?}", core::str::from_utf8(line).unwrap_or("?"));
-        if let Err(e) = socket.write_all(RESPONSE).await {
-            warn!("server: write: {e:?}");
-        }
-        let _ = socket.flush().await;
-        socket.close();
-        // Let the FIN go out before the socket is dropped (dropping aborts).
-        let _ = socket.flush().await;
     }
 }
 
-/// Fetches `http://URL_HOST/` once a minute, forever.
+/// Fetches [`URL`] and [`HTTPS_URL`] once a minute, forever.
 pub async fn client(stack: Stack<'static>) {
-    // REPLACED BY tern-embassy: DNS, connect, a hand-written GET, read to EOF.
-    match tls_hello() {
-        Ok(n) => info!("client: TLS ready, a ClientHello for {URL_HOST} is {n} bytes"),
-        Err(e) => warn!("client: TLS: {e}"),
-    }
-    let mut rx = [0u8; 2048];
-    let mut tx = [0u8; 512];
+    let mut engine = [0u8; 3584];
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 1024]);
+    let mut piece = [0u8; 256];
+    let tls_buffer: &'static mut [u8] = TLS_BUFFER.init([0u8; LAYOUT.buffer_len()]);
+    let tls = match client_tls() {
+        Ok(tls) => tls,
+        Err(e) => {
+            warn!("client: no TLS configuration: {e}");
+            return;
+        }
+    };
+    let config = ClientConfig { url: Some(HTTPS_URL), ..ClientConfig::default() };
+    let mut https_engine = [0u8; 3584];
+    let mut https_rx = [0u8; 4096];
+    let mut https_tx = [0u8; 1024];
+    let transport = TcpTransport::new(stack, &mut https_rx, &mut https_tx);
+    let mut https = match tern_embassy::client::Client::with_tls(
+        &config,
+        &mut https_engine,
+        transport,
+        NoEvents,
+        tls,
+        tls_buffer,
+    ) {
+        Ok(client) => client,
+        Err(e) => {
+            warn!("client: cannot build the https client: {e}");
+            return;
+        }
+    };
     loop {
-        match get(stack, &mut rx, &mut tx).await {
-            Ok((status, bytes)) => info!("client: GET http://{URL_HOST}/: {status}, {bytes} bytes"),
-            Err(e) => warn!("client: GET http://{URL_HOST}/: {e}"),
+        let transport = TcpTransport::new(stack, &mut rx, &mut tx);
+        match fetch::get(URL, &mut engine, transport, &mut piece).await {
+            Ok(got) => info!("client: GET {URL}: {}, {} bytes", got.status, got.body_len),
+            Err(e) => warn!("client: GET {URL}: {e}"),
+        }
+        match fetch::fetch(&mut https, &mut piece).await {
+            Ok(got) => info!("client: GET {HTTPS_URL}: {}, {} bytes", got.status, got.body_len),
+            Err(e) => warn!("client: GET {HTTPS_URL}: {e}"),
         }
         Timer::after(Duration::from_secs(60)).await;
     }
-}
-
-/// The TLS configuration and a session to `URL_HOST` over a heap buffer, up to its first
-/// flight: the ClientHello's length.
-fn tls_hello() -> Result<usize, tern_tls::TlsError> {
-    // REPLACED BY tern-embassy: its Client takes the `ClientTls` and drives the session.
-    let tls = crate::tls::client_tls()?;
-    let mut session = tls.session(URL_HOST, vec![0u8; tls.layout().buffer_len()])?;
-    session.handshake()?;
-    Ok(session.output().len())
-}
-
-/// One GET: the status code and the number of bytes received.
-async fn get(stack: Stack<'static>, rx: &mut [u8], tx: &mut [u8]) -> Result<(u16, usize), &'static str> {
-    let addresses = stack.dns_query(URL_HOST, DnsQueryType::A).await.map_err(|_| "DNS failed")?;
-    let address = *addresses.first().ok_or("no address")?;
-    let mut socket = TcpSocket::new(stack, rx, tx);
-    socket.set_timeout(Some(Duration::from_secs(10)));
-    socket.connect((address, 80)).await.map_err(|_| "connect failed")?;
-    for part in [
-        b"GET / HTTP/1.1\r\nHost: ".as_slice(),
-        URL_HOST.as_bytes(),
-        b"\r\nUser-Agent: tern\r\nConnection: close\r\n\r\n",
-    ] {
-        socket.write_all(part).await.map_err(|_| "write failed")?;
-    }
-    socket.flush().await.map_err(|_| "write failed")?;
-    // The status line is in the first read; the rest is counted and dropped.
-    let mut first = [0u8; 12];
-    let mut total = 0;
-    let mut buf = [0u8; 256];
-    loop {
-        let n = socket.read(&mut buf).await.map_err(|_| "read failed")?;
-        if n == 0 {
-            break;
-        }
-        if total < first.len() {
-            let take = n.min(first.len() - total);
-            first[total..total + take].copy_from_slice(&buf[..take]);
-        }
-        total += n;
-    }
-    // "HTTP/1.1 200"
-    let status = core::str::from_utf8(first.get(9..12).ok_or("short response")?)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or("not HTTP")?;
-    Ok((status, total))
 }
