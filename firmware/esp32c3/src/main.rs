@@ -44,8 +44,10 @@ const PASSWORD: &str = match option_env!("PASSWORD") {
 const HEAP_RECLAIMED: usize = 64 * 1024;
 const HEAP_MAIN: usize = 48 * 1024;
 
-/// Sockets of the stack: DHCP, DNS, the server's and the client's TCP sockets, spares.
-const SOCKETS: usize = 6;
+/// embassy-net's socket slots: DHCP, DNS, one per server session ([`app::SESSIONS`]) and
+/// the client's socket. smoltcp's socket set is fixed: one slot too few panics
+/// when the last socket is created.
+const SOCKETS: usize = 2 + app::SESSIONS + 1;
 
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
