@@ -13,15 +13,15 @@ use crate::cmd::{Cmd, Error, Result, display_path, root};
 
 /// A firmware project: its directory, target and binary, and the extra environment its
 /// build needs.
-struct Firmware {
-    dir: &'static str,
-    target: &'static str,
-    bin: &'static str,
-    env: &'static [(&'static str, &'static str)],
+pub(crate) struct Firmware {
+    pub(crate) dir: &'static str,
+    pub(crate) target: &'static str,
+    pub(crate) bin: &'static str,
+    pub(crate) env: &'static [(&'static str, &'static str)],
 }
 
 /// The firmware projects, built in this order.
-const FIRMWARE: [Firmware; 2] = [
+pub(crate) const FIRMWARE: [Firmware; 2] = [
     Firmware { dir: "firmware/esp32c3", target: "riscv32imc-unknown-none-elf", bin: "tern-esp32c3", env: &[] },
     // The project's `.cargo/config.toml` sets ring's C toolchain too; CI says it explicitly.
     Firmware {
@@ -33,28 +33,43 @@ const FIRMWARE: [Firmware; 2] = [
 ];
 
 /// The target directory both firmware projects build in.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     root().join("target").join("firmware")
+}
+
+impl Firmware {
+    /// The project's directory.
+    pub(crate) fn dir(&self) -> PathBuf {
+        root().join(self.dir)
+    }
+
+    /// The release ELF.
+    pub(crate) fn elf(&self) -> PathBuf {
+        target_dir().join(self.target).join("release").join(self.bin)
+    }
+
+    /// `cargo` in the project's directory, building in [`target_dir`] with the project's
+    /// environment.
+    pub(crate) fn cargo(&self) -> Result<Cmd> {
+        let target_dir = target_dir();
+        let target_dir =
+            target_dir.to_str().ok_or_else(|| Error::new(format!("{} is not UTF-8", target_dir.display())))?;
+        let mut cmd = Cmd::cargo().dir(&self.dir()).env("CARGO_TARGET_DIR", target_dir);
+        for (key, value) in self.env {
+            cmd = cmd.env(key, value);
+        }
+        Ok(cmd)
+    }
 }
 
 /// Checks every firmware project's formatting (the workspace's `cargo fmt` does not reach
 /// them), builds it with `cargo build --release` and reports the ELF sizes.
 pub(crate) fn build() -> Result {
-    let target_dir = target_dir();
-    let target_dir_str =
-        target_dir.to_str().ok_or_else(|| Error::new(format!("{} is not UTF-8", target_dir.display())))?;
     let llvm_size = Cmd::new("llvm-size").arg("--version").probe();
     for fw in &FIRMWARE {
-        let dir = root().join(fw.dir);
-        Cmd::cargo().args(["fmt", "--", "--check"]).dir(&dir).run()?;
-        let mut cmd = Cmd::cargo().args(["build", "--release"]).dir(&dir);
-        cmd = cmd.env("CARGO_TARGET_DIR", target_dir_str);
-        for (key, value) in fw.env {
-            cmd = cmd.env(key, value);
-        }
-        cmd.run()?;
-        let elf = target_dir.join(fw.target).join("release").join(fw.bin);
-        report_size(&elf, llvm_size)?;
+        Cmd::cargo().args(["fmt", "--", "--check"]).dir(&fw.dir()).run()?;
+        fw.cargo()?.args(["build", "--release"]).run()?;
+        report_size(&fw.elf(), llvm_size)?;
     }
     if !llvm_size {
         eprintln!("(llvm-size not found: install Debian package llvm for the section sizes)");

@@ -7,6 +7,7 @@
 //! cargo xtask bench [heads|client|server|tls [--quick]]
 //!                                        benchmarks, as ratios against peers in the same run
 //! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
+//! cargo xtask size                       build the ESP32 firmware, write docs/footprint.md
 //! ```
 //!
 //! # Layout
@@ -24,6 +25,7 @@ mod cmd;
 mod firmware;
 mod fuzz;
 mod interop;
+mod size;
 mod steps;
 
 use std::process::ExitCode;
@@ -41,6 +43,7 @@ const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand { name: "ci", usage: ci::USAGE, about: ci::ABOUT, main: ci::main },
     Subcommand { name: "bench", usage: bench::USAGE, about: bench::ABOUT, main: bench::main },
     Subcommand { name: "fuzz", usage: fuzz::USAGE, about: fuzz::ABOUT, main: fuzz::main },
+    Subcommand { name: "size", usage: size::USAGE, about: size::ABOUT, main: size::main },
     Subcommand { name: "interop-setup", usage: interop::USAGE, about: interop::ABOUT, main: interop::main },
 ];
 
