@@ -2,30 +2,22 @@
 //! an http URL and an https URL (tern-tls on ring), all tern-embassy, on the network stack
 //! `main` brought up. `main` spawns one task for each function and never looks inside.
 //!
-//! The handlers and the client's GET are `tern-embassy-examples`' (host-tested with curl
-//! and the embassy client); this file only gives them buffers and tasks.
+//! The server is `../common/server.rs`, the same on both chips; the handlers and the
+//! client's GET are `tern-embassy-examples`' (host-tested with curl and the embassy client).
 
-use embassy_futures::join::join_array;
 use embassy_net::Stack;
-use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_time::{Duration, Timer};
 use log::{info, warn};
 use static_cell::StaticCell;
 use tern_embassy::net::TcpTransport;
-use tern_embassy::server::{DefaultSessionBuffers, Server};
-use tern_embassy_examples::advanced_tests::{self, AdvancedTests};
 use tern_embassy_examples::fetch;
+
+#[path = "../../common/server.rs"]
+mod server;
+pub use server::{SESSIONS, server};
 use tern_proto::client::{ClientConfig, NoEvents};
 
 use crate::tls::{LAYOUT, client_tls};
-
-/// Sessions served at once: ESP-IDF's default `max_open_sockets`.
-pub const SESSIONS: usize = 7;
-/// URI handlers: the example registers 8 (ESP-IDF's 9 less `/async_data`).
-const ROUTES: usize = 9;
-
-type App = AdvancedTests<CriticalSectionRawMutex, SESSIONS>;
-type HttpServer = Server<App, CriticalSectionRawMutex, SESSIONS, ROUTES>;
 
 /// The URL the client fetches (`URL=...` at build time).
 const URL: &str = match option_env!("URL") {
@@ -41,26 +33,6 @@ const HTTPS_URL: &str = match option_env!("HTTPS_URL") {
 
 /// The TLS session's buffer: full-size records in, 4 KiB records out.
 static TLS_BUFFER: StaticCell<[u8; LAYOUT.buffer_len()]> = StaticCell::new();
-
-static SERVER: StaticCell<HttpServer> = StaticCell::new();
-static SESSION_BUFFERS: StaticCell<[DefaultSessionBuffers; SESSIONS]> = StaticCell::new();
-
-/// Serves `advanced_tests` on port 80 with one serving loop per session, forever.
-pub async fn server(stack: Stack<'static>) {
-    let server: &'static HttpServer = SERVER.init(Server::new(advanced_tests::config(80), App::new()));
-    if let Err(e) = advanced_tests::register(server) {
-        warn!("server: cannot register the handlers: {e}");
-        return;
-    }
-    let buffers = SESSION_BUFFERS.init([const { DefaultSessionBuffers::new() }; SESSIONS]);
-    info!("server: advanced_tests on port 80, {SESSIONS} sessions");
-    let results = join_array(buffers.each_mut().map(|b| server.serve(stack, b))).await;
-    for result in results {
-        if let Err(e) = result {
-            warn!("server: a serving loop ended: {e}");
-        }
-    }
-}
 
 /// Fetches [`URL`] and [`HTTPS_URL`] once a minute, forever.
 pub async fn client(stack: Stack<'static>) {
