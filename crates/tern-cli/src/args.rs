@@ -89,7 +89,8 @@ struct Args {
     #[arg(short = 'A', long = "user-agent", value_name = "NAME")]
     user_agent: Option<String>,
     /// Print FORMAT after each transfer: %{http_code}, %{size_download}, %{num_connects},
-    /// %{num_redirects}, %{url_effective}, ...; @FILE reads the format from a file.
+    /// %{num_redirects}, %{url_effective}, %{content_type}, %{exitcode}, %{time_appconnect},
+    /// %{time_total}; @FILE reads the format from a file.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
     write_out: Option<String>,
     /// CA certificates (PEM, any number, or one DER) to verify the server with, instead of

@@ -75,6 +75,8 @@ pub(crate) struct Session {
     responses: u32,
     /// Host and port being fetched, for `-v`.
     endpoint: (String, u16),
+    /// When the last connection was established (after its TLS handshake, for https).
+    connected_at: Option<std::time::Instant>,
 }
 
 impl Session {
@@ -88,6 +90,7 @@ impl Session {
             held: Vec::new(),
             responses: 0,
             endpoint: (String::new(), 0),
+            connected_at: None,
         }
     }
 
@@ -139,6 +142,12 @@ impl Session {
         self.hop.kept
     }
 
+    /// When the last connection was established (ON_CONNECTED: after the TLS handshake for
+    /// https).
+    pub(crate) fn connected_at(&self) -> Option<std::time::Instant> {
+        self.connected_at
+    }
+
     /// A `* ` line on stderr with `-v`.
     pub(crate) fn note(&self, message: &str) {
         if self.policy.verbose {
@@ -149,6 +158,7 @@ impl Session {
     fn on_event(&mut self, kind: &EventKind<'_>) {
         match *kind {
             EventKind::OnConnected => {
+                self.connected_at = Some(std::time::Instant::now());
                 self.trace.reset();
                 self.note(&format!("Connected to {} port {}", self.endpoint.0, self.endpoint.1));
             }

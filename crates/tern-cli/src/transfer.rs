@@ -99,6 +99,13 @@ fn fetch<'a>(
         content_type: client.response_header("Content-Type").map(|v| String::from_utf8_lossy(v).into_owned()),
         exitcode: 0,
         malformed_url: false,
+        time_total: start.elapsed(),
+        // curl's time_appconnect: the end of the TLS handshake, 0 for plain http; for a
+        // transfer that reused a connection, 0 too (nothing was connected).
+        time_appconnect: match session.borrow().connected_at() {
+            Some(at) if client.url_str().starts_with("https:") && at >= start => at.duration_since(start),
+            _ => std::time::Duration::ZERO,
+        },
     };
     if client.is_persistent_connection() {
         let (host, _) = endpoint(client.url_str());

@@ -19,6 +19,11 @@ pub(crate) struct Stats {
     pub(crate) exitcode: i32,
     /// The URL could not be parsed: curl prints no `-w` output for it.
     pub(crate) malformed_url: bool,
+    /// From the transfer's start to its end (`%{time_total}`).
+    pub(crate) time_total: std::time::Duration,
+    /// From the transfer's start to the end of its TLS handshake; zero for http and for a
+    /// reused connection (`%{time_appconnect}`).
+    pub(crate) time_appconnect: std::time::Duration,
 }
 
 /// Expands `format`; unknown variables expand to nothing and are returned by name.
@@ -64,6 +69,9 @@ fn variable(name: &str, s: &Stats) -> Option<String> {
         "url_effective" => s.url_effective.clone(),
         "content_type" => s.content_type.clone().unwrap_or_default(),
         "exitcode" => s.exitcode.to_string(),
+        // Seconds with microseconds, as curl prints them.
+        "time_total" => format!("{:.6}", s.time_total.as_secs_f64()),
+        "time_appconnect" => format!("{:.6}", s.time_appconnect.as_secs_f64()),
         _ => return None,
     })
 }

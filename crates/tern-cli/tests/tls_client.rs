@@ -103,3 +103,27 @@ fn tls_version_flags() {
     let run = tern(&["-sS", "--cacert", ca, "--tlsv1.3", &url]);
     assert!(run.text().contains("Protocol  : TLSv1.3"), "{}", run.stderr);
 }
+
+#[test]
+fn write_out_times_the_handshake_like_curl() {
+    let pki = Pki::new();
+    let nginx = Nginx::start_tls(&pki.server().cert_path, &pki.server().key_path);
+    let url = format!("https://localhost:{}/", nginx.port());
+    let format = "%{time_appconnect} %{time_total}";
+    for run in [
+        tern(&["-s", "-o", "/dev/null", "--cacert", path(pki.ca_path()), "-w", format, &url]),
+        common::curl(&["-s", "-o", "/dev/null", "--cacert", path(pki.ca_path()), "-w", format, &url]),
+    ] {
+        let text = run.text();
+        let (appconnect, total) = text.split_once(' ').unwrap();
+        // Seconds with six decimals, as curl prints them.
+        assert!(appconnect.len() >= 8 && appconnect.as_bytes()[appconnect.len() - 7] == b'.', "{text}");
+        let (appconnect, total): (f64, f64) = (appconnect.parse().unwrap(), total.parse().unwrap());
+        assert!(appconnect > 0.0 && appconnect <= total && total < 5.0, "{text}");
+    }
+    // Plain http has no handshake: 0.000000, as curl says.
+    let plain = Nginx::start_plain();
+    let url = format!("http://127.0.0.1:{}/", plain.port());
+    let run = assert_same(&["-s", "-o", "/dev/null", "-w", "%{time_appconnect}", &url]);
+    assert_eq!(run.text(), "0.000000");
+}
