@@ -5,7 +5,7 @@
 //! - client keep-alive requests per second: tern-std against ureq 3, same hyper server, rounds
 //!   interleaved (`crates/tern-std/benches/keepalive.rs`);
 //! - server requests per second with wrk: tern-tokio's advanced_tests `/hello` against a hyper
-//!   hello server (`bench_server.rs`);
+//!   hello server, a null tokio server (the runtime's ceiling) and nginx (`bench_server.rs`);
 //! - a TLS handshake and GET, a fresh process each: the `tern` command against curl, same
 //!   nginx (`bench_tls.rs`; `--quick` runs fewer rounds).
 //!
