@@ -27,7 +27,9 @@
 
 use core::ops::{Deref, DerefMut};
 
-use embassy_time::{Instant as EmbassyInstant, TimeoutError, with_deadline};
+use embassy_time::{Instant as EmbassyInstant, TimeoutError};
+
+use crate::clock::{now, until};
 use tern_proto::Instant;
 use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
 
@@ -58,22 +60,6 @@ impl Error {
             Error::Client(e) => Some(e),
             _ => None,
         }
-    }
-}
-
-/// The engine's clock: embassy-time's, in milliseconds.
-pub(crate) fn now() -> Instant {
-    Instant::from_millis(EmbassyInstant::now().as_millis())
-}
-
-/// Waits for `future`, or until `deadline` (an engine instant) passes.
-pub(crate) async fn until<F: core::future::Future>(
-    deadline: Option<Instant>,
-    future: F,
-) -> Result<F::Output, TimeoutError> {
-    match deadline {
-        None => Ok(future.await),
-        Some(at) => with_deadline(EmbassyInstant::from_millis(at.as_millis()), future).await,
     }
 }
 

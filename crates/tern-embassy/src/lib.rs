@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+mod clock;
 #[cfg(feature = "embassy-net")]
 pub mod net;
 pub mod server;

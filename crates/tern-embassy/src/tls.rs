@@ -10,7 +10,7 @@ use embassy_time::TimeoutError;
 use tern_proto::Instant;
 use tern_tls::{Handshake, Read as TlsRead, TlsError, TlsSession};
 
-use crate::client::until;
+use crate::clock::until;
 use crate::transport::Transport;
 
 /// The session type the client keeps: over the caller's buffer.

@@ -7,10 +7,12 @@ use core::future::poll_fn;
 use core::task::{Context, Poll};
 
 use embassy_futures::select::{Either, select};
-use embassy_time::{Instant as EmbassyInstant, TimeoutError, with_deadline};
+use embassy_time::TimeoutError;
+
+use crate::clock::{now, until};
 use tern_proto::server::{Action, Completion, Connection, HttpdErrCode, Response, ServerError, SessionId};
 use tern_proto::ws::{CloseCode, FrameInfo, Opcode};
-use tern_proto::{Instant, Method, StatusCode};
+use tern_proto::{Method, StatusCode};
 
 use super::error::Error;
 use super::handler::Stream;
@@ -23,22 +25,6 @@ pub const MAX_RESP_HEADERS: usize = 8;
 /// type and its reason phrase: they are copied there, so they may come from the handler's
 /// own buffers (ESP-IDF keeps pointers and needs them valid until the send).
 pub const RESP_HEADER_SPACE: usize = 256;
-
-/// The engine's clock: embassy-time's, in milliseconds.
-pub(crate) fn now() -> Instant {
-    Instant::from_millis(EmbassyInstant::now().as_millis())
-}
-
-/// Waits for `future`, or until `deadline` (an engine instant) passes.
-pub(crate) async fn until<F: core::future::Future>(
-    deadline: Option<Instant>,
-    future: F,
-) -> Result<F::Output, TimeoutError> {
-    match deadline {
-        None => Ok(future.await),
-        Some(at) => with_deadline(EmbassyInstant::from_millis(at.as_millis()), future).await,
-    }
-}
 
 /// What a session asks the server while it waits: is it stopping, is this session asked to
 /// close. The server wakes the task when either becomes true.
