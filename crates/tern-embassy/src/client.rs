@@ -30,6 +30,7 @@ use core::ops::{Deref, DerefMut};
 use embassy_time::{Instant as EmbassyInstant, TimeoutError};
 
 use crate::clock::{now, until};
+#[cfg(feature = "tls")]
 use tern_proto::Instant;
 use tern_proto::client::{self as engine, Action, ClientConfig, ClientError, Completion, EventHandler, NoEvents};
 
