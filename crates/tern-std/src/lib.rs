@@ -193,7 +193,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
     /// A client for `config` whose events go to `handler`.
     pub fn with_handler(config: &ClientConfig<'a>, handler: H) -> Result<Self, Error> {
         let mut config = config.clone();
-        config.entropy = random_seed();
+        config.entropy = engine::std_entropy();
         let buf = vec![0u8; config.buffer_len()];
         Ok(Client {
             engine: engine::Client::new(&config, buf, handler)?,
@@ -751,12 +751,4 @@ impl<H: EventHandler> DerefMut for Client<'_, H> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.engine
     }
-}
-
-/// A seed for Digest client nonces from the standard library's per-process randomness.
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(std::process::id().into());
-    hasher.finish()
 }

@@ -186,6 +186,16 @@ impl Default for ClientConfig<'_> {
     }
 }
 
+/// A seed for [`ClientConfig::entropy`] from the standard library's per-process randomness
+/// (the keys of its hash maps), for adapters on hosts.
+#[cfg(feature = "std")]
+pub fn std_entropy() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
+}
+
 impl ClientConfig<'_> {
     /// Bytes of buffer the client needs: `buffer_size + buffer_size_tx + store_size`.
     pub const fn buffer_len(&self) -> usize {

@@ -51,6 +51,8 @@ mod state;
 mod store;
 pub mod url;
 
+#[cfg(feature = "std")]
+pub use config::std_entropy;
 pub use config::{ClientConfig, DEFAULT_USER_AGENT, TcpKeepAlive, TlsConfig, TlsVersion};
 pub use drive::MAX_RESPONSE_FIELDS;
 pub use engine::{Action, Client, Completion, Endpoint};
