@@ -12,11 +12,12 @@
 //! to tern.
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use crate::cmd::{Cmd, Error, Result, root};
+use crate::bench_peers::{self, TempDir, has, nginx_binary, pinned, target_dir};
+use crate::cmd::{Cmd, Error, Result};
 
 const ROUNDS: usize = 5;
 const SECONDS: u32 = 5;
@@ -32,41 +33,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn has(program: &str) -> bool {
-    Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
-
-/// `program args` pinned to `core` when taskset exists.
-fn pinned(core: &str, program: &str, args: &[&str]) -> Command {
-    if has("taskset") {
-        let mut cmd = Command::new("taskset");
-        cmd.args(["-c", core, program]).args(args);
-        cmd
-    } else {
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        cmd
-    }
-}
-
-/// Where cargo puts build output: `CARGO_TARGET_DIR` (relative to the workspace root) when
-/// set, else `target`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
     }
 }
 
@@ -87,7 +53,7 @@ fn listening(server: Server, name: &str, port: u16) -> Result<Server> {
 
 fn start(program: &str, port: u16) -> Result<Server> {
     let port_arg = port.to_string();
-    let child = pinned("0", program, &["--port", &port_arg])
+    let child = pinned(has("taskset"), "0", Path::new(program), &["--port", &port_arg])
         // One tokio worker each, on the one core they share.
         .env("TOKIO_WORKER_THREADS", "1")
         .stdout(Stdio::null())
@@ -96,37 +62,11 @@ fn start(program: &str, port: u16) -> Result<Server> {
     listening(Server(child), program, port)
 }
 
-/// `nginx` on `PATH`, else Debian's `/usr/sbin/nginx`.
-fn nginx_binary() -> Result<PathBuf> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("nginx"))
-        .chain([PathBuf::from("/usr/sbin/nginx")])
-        .find(|path| path.is_file())
-        .ok_or_else(|| Error::new("nginx is missing: install it (Debian: apt-get install nginx-light)"))
-}
-
 /// nginx.conf: one process, keep-alive without a practical request limit, no access log,
 /// `Hello World!` as `text/html` to every request; everything it writes inside `dir`.
-fn nginx_conf(dir: &std::path::Path) -> String {
-    let at = |name: &str| format!("{:?}", dir.join(name).display().to_string());
-    format!(
-        r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {pid};
-error_log {error_log};
-events {{
-    worker_connections 1024;
-}}
-http {{
-    access_log off;
-    client_body_temp_path {temp};
-    proxy_temp_path {temp};
-    fastcgi_temp_path {temp};
-    uwsgi_temp_path {temp};
-    scgi_temp_path {temp};
+fn nginx_conf(dir: &Path) -> String {
+    let http = format!(
+        r#"    access_log off;
     keepalive_timeout 60s;
     keepalive_requests 1000000;
     server {{
@@ -136,16 +76,13 @@ http {{
             return 200 "Hello World!";
         }}
     }}
-}}
-"#,
-        pid = at("nginx.pid"),
-        error_log = at("error.log"),
-        temp = at("temp"),
-    )
+"#
+    );
+    bench_peers::nginx_conf(dir, 1024, &http)
 }
 
 /// nginx in the foreground as a single process (`master_process off`), pinned to core 0.
-fn start_nginx(dir: &std::path::Path) -> Result<Server> {
+fn start_nginx(dir: &Path) -> Result<Server> {
     let binary = nginx_binary()?;
     fs::create_dir_all(dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
     let conf = dir.join("nginx.conf");
@@ -153,7 +90,7 @@ fn start_nginx(dir: &std::path::Path) -> Result<Server> {
     fs::write(&conf, nginx_conf(dir)).map_err(|e| Error::new(format!("cannot write nginx.conf: {e}")))?;
     let (binary_arg, dir_arg) = (binary.to_string_lossy(), dir.to_string_lossy());
     let (conf_arg, log_arg) = (conf.to_string_lossy(), error_log.to_string_lossy());
-    let child = pinned("0", &binary_arg, &["-p", &dir_arg, "-c", &conf_arg, "-e", &log_arg])
+    let child = pinned(has("taskset"), "0", &binary, &["-p", &dir_arg, "-c", &conf_arg, "-e", &log_arg])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
@@ -168,7 +105,7 @@ fn start_nginx(dir: &std::path::Path) -> Result<Server> {
 fn wrk(port: u16) -> Result<f64> {
     let url = format!("http://127.0.0.1:{port}/hello");
     let duration = format!("{SECONDS}s");
-    let output = pinned("1", "wrk", &["-t1", "-c50", "-d", &duration, &url])
+    let output = pinned(has("taskset"), "1", Path::new("wrk"), &["-t1", "-c50", "-d", &duration, &url])
         .output()
         .map_err(|e| Error::new(format!("cannot run wrk: {e}")))?;
     let text = String::from_utf8_lossy(&output.stdout);

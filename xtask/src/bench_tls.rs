@@ -18,10 +18,11 @@
 use std::fs;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cmd::{Cmd, Error, Result, root};
+use crate::bench_peers::{self, TempDir, conf_path, has, nginx_binary, pinned, target_dir};
+use crate::cmd::{Cmd, Error, Result};
 
 /// Rounds per TLS version in a full run.
 const ROUNDS: usize = 200;
@@ -56,15 +57,6 @@ struct Sample {
     times: Option<(f64, f64)>,
 }
 
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running nginx, killed when dropped.
 struct Nginx {
     child: Child,
@@ -85,44 +77,6 @@ impl Nginx {
         let text = fs::read_to_string(&self.access_log)
             .map_err(|e| Error::new(format!("cannot read {}: {e}", self.access_log.display())))?;
         Ok(text.lines().map(str::to_owned).collect())
-    }
-}
-
-/// Whether `program --version` runs.
-fn has(program: &str) -> bool {
-    Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
-
-/// `program args` pinned to `core` when taskset exists.
-fn pinned(taskset: bool, core: &str, program: &Path, args: &[&str]) -> Command {
-    if taskset {
-        let mut cmd = Command::new("taskset");
-        cmd.args(["-c", core]).arg(program).args(args);
-        cmd
-    } else {
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        cmd
-    }
-}
-
-/// `nginx` on `PATH`, else Debian's `/usr/sbin/nginx`.
-fn nginx_binary() -> Result<PathBuf> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("nginx"))
-        .chain([PathBuf::from("/usr/sbin/nginx")])
-        .find(|path| path.is_file())
-        .ok_or_else(|| Error::new("nginx is missing: install it (Debian: apt-get install nginx-light)"))
-}
-
-/// Where cargo puts build output: `CARGO_TARGET_DIR` (relative to the workspace root) when
-/// set, else `target`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
     }
 }
 
@@ -162,24 +116,9 @@ fn free_port() -> Result<u16> {
 
 /// nginx.conf for TLS 1.2 and 1.3 on `port`, everything it writes inside `dir`.
 fn nginx_conf(dir: &Path, port: u16) -> String {
-    let at = |name: &str| format!("{:?}", dir.join(name).display().to_string());
-    format!(
-        r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {pid};
-error_log {error_log};
-events {{
-    worker_connections 256;
-}}
-http {{
-    log_format tls '$ssl_protocol $ssl_cipher $ssl_curve "$http_user_agent"';
+    let http = format!(
+        r#"    log_format tls '$ssl_protocol $ssl_cipher $ssl_curve "$http_user_agent"';
     access_log {access_log} tls;
-    client_body_temp_path {temp};
-    proxy_temp_path {temp};
-    fastcgi_temp_path {temp};
-    uwsgi_temp_path {temp};
-    scgi_temp_path {temp};
     server {{
         listen 127.0.0.1:{port} ssl;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -190,15 +129,12 @@ http {{
             return 200 "hello from nginx\n";
         }}
     }}
-}}
 "#,
-        pid = at("nginx.pid"),
-        error_log = at("error.log"),
-        access_log = at("access.log"),
-        temp = at("temp"),
-        cert = at("server.pem"),
-        key = at("server-key.pem"),
-    )
+        access_log = conf_path(dir, "access.log"),
+        cert = conf_path(dir, "server.pem"),
+        key = conf_path(dir, "server-key.pem"),
+    );
+    bench_peers::nginx_conf(dir, 256, &http)
 }
 
 /// Starts nginx on a free port, pinned to core 0; retries when the port was taken meanwhile.

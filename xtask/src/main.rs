@@ -18,6 +18,7 @@
 //! `src/<name>.rs` with those three items and add one line to [`SUBCOMMANDS`].
 
 mod bench;
+mod bench_peers;
 mod bench_server;
 mod bench_tls;
 mod ci;
