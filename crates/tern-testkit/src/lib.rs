@@ -13,6 +13,7 @@
 
 #![allow(clippy::panic)] // test support: a peer that cannot start must stop the test, loudly
 
+pub mod bench_peer;
 mod hyper_server;
 pub mod nginx;
 pub mod openssl;

@@ -12,14 +12,6 @@ use tokio::net::TcpStream;
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/html\r\n\r\nHello World!";
 const END: &[u8] = b"\r\n\r\n";
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w.first().is_some_and(|a| a == name))
-        .and_then(|w| w.get(1)?.parse().ok())
-        .unwrap_or(default)
-}
-
 /// How many request heads end in `bytes`, given the `carry` bytes kept from the previous read
 /// (at most 3, the start of a terminator split across reads); updates `carry`.
 fn heads_ended(carry: &mut Vec<u8>, bytes: &[u8]) -> usize {
@@ -57,19 +49,8 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = u16::try_from(arg("--port", 8080)).unwrap_or(8080);
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(arg("--threads", 1).max(1)).enable_all().build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("null_server listening on {}", listener.local_addr()?);
-        loop {
-            let (stream, _) = listener.accept().await?;
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let _ = serve(stream).await;
-            });
-        }
+    tern_testkit::bench_peer::run("null_server", |stream| async move {
+        let _ = serve(stream).await;
     })
 }
 
