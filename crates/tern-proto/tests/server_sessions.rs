@@ -150,6 +150,31 @@ fn async_busy_sessions_are_never_purged() {
 }
 
 #[test]
+fn sessions_in_a_request_keep_their_arrival_stamp_and_are_not_purged() {
+    let mut slots: [SessionSlot<()>; 3] = [SessionSlot::EMPTY; 3];
+    let mut s = Sessions::new(&mut slots[..], true);
+    let [a, b, c] = [accept(&mut s), accept(&mut s), accept(&mut s)];
+    s.request_done(c).unwrap(); // c = 1
+    s.request_started(b).unwrap(); // b = 2, in its request
+    s.request_started(a).unwrap(); // a = 3, in its request
+    // c is the only idle session, though its stamp is the oldest anyway.
+    assert_eq!(s.lru_victim(), Some(c));
+    s.request_done(c).unwrap(); // c = 4
+    assert_eq!(s.lru_victim(), Some(c), "busy sessions are passed over whatever their stamp");
+    // b's task records the end after a's request arrived: b keeps its arrival stamp (2), so
+    // it is older than a (3), which is the order its client saw.
+    s.request_done(b).unwrap();
+    assert_eq!(s.lru_counter(), 4, "ending a started request takes no new stamp");
+    assert_eq!(s.lru_victim(), Some(b));
+    s.request_done(a).unwrap();
+    assert_eq!(s.lru_victim(), Some(b));
+    // Without request_started, request_done stamps as ESP-IDF does.
+    s.request_done(b).unwrap(); // b = 5
+    assert_eq!(s.lru_victim(), Some(a));
+    assert_eq!(s.request_started(SessionId::new(9, 0)).unwrap_err(), SessionError::Unknown(SessionId::new(9, 0)));
+}
+
+#[test]
 fn counter_restarts_when_the_table_empties() {
     let mut slots: [SessionSlot<()>; 2] = [SessionSlot::EMPTY; 2];
     let mut s = Sessions::new(&mut slots[..], true);

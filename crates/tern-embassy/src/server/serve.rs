@@ -484,12 +484,12 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
                     _ => Next::Other,
                 })
                 .await;
-            if let Driven::Done(Ok(Next::Request | Next::Refused(_) | Next::Frame(_))) = next {
-                // In use from the moment its request arrives, as ESP-IDF counts it: on a
-                // multi-core chip the client may read the response before this task records
-                // the end of the request, and an LRU choice in between must not take the
-                // session for the idlest one.
-                let _ = self.with_state(|s| s.sessions.touch(id));
+            let started = matches!(next, Driven::Done(Ok(Next::Request | Next::Refused(_) | Next::Frame(_))));
+            if started {
+                // Stamped at arrival and kept out of the LRU purge until the request is
+                // done: the client may read the response before this task records the end,
+                // and a session used in between must not look more recent.
+                let _ = self.with_state(|s| s.sessions.request_started(id));
             }
             match next {
                 Driven::Done(Ok(Next::Closed)) => return Ok(()),
@@ -506,6 +506,16 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
                     }
                     None => self.end_request(&mut req, false, true),
                 },
+            }
+            if started {
+                self.with_state(|s| {
+                    let _ = s.sessions.request_done(id);
+                    if s.sessions.is_full() {
+                        // The session can be purged again: a task waiting to admit goes on.
+                        s.freed = s.freed.wrapping_add(1);
+                        s.wake_all();
+                    }
+                });
             }
         }
     }
@@ -560,15 +570,13 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
         }
     }
 
-    /// After a handler: the LRU stamp, the end of the request (`finish`, unless it was the
-    /// WebSocket hook), and a close when one was asked for meanwhile.
+    /// After a handler: the end of the request (`finish`, unless it was the WebSocket hook),
+    /// and a close when one was asked for meanwhile. The serving loop then marks the request
+    /// done in the session table.
     fn end_request<S: Stream>(&self, req: &mut Request<'_, S>, ok: bool, ends_request: bool) {
         req.reset();
         let id = req.engine.session();
-        let close = self.with_state(|s| {
-            let _ = s.sessions.request_done(id);
-            s.stopped || s.sessions.close_requested(id)
-        });
+        let close = self.with_state(|s| s.stopped || s.sessions.close_requested(id));
         if ends_request {
             let outcome = if ok { HandlerOutcome::Ok } else { HandlerOutcome::Fail };
             if req.engine.finish(outcome).is_err() {

@@ -15,7 +15,9 @@
 //! and the session concerned takes the new value; a new session starts at the current value
 //! (esp-idf PR #17470), so it is not purged before older idle sessions; the counter restarts
 //! at 0 when the table empties. A session busy with an async handler is never purged; among
-//! equal stamps the lowest slot goes first.
+//! equal stamps the lowest slot goes first. Adapters that serve sessions concurrently stamp at
+//! the request's arrival instead ([`Sessions::request_started`]) and keep the session out of
+//! the purge until its request is done.
 //!
 //! ## Contexts and their free hook
 //!
@@ -64,6 +66,8 @@ pub struct SessionSlot<C> {
     generation: u16,
     live: bool,
     async_busy: bool,
+    /// Between [`Sessions::request_started`] and [`Sessions::request_done`].
+    in_request: bool,
     close_requested: bool,
     lru: u64,
     ctx: Option<C>,
@@ -75,7 +79,15 @@ impl<C> SessionSlot<C> {
 
     /// A free slot.
     pub const fn new() -> SessionSlot<C> {
-        SessionSlot { generation: 0, live: false, async_busy: false, close_requested: false, lru: 0, ctx: None }
+        SessionSlot {
+            generation: 0,
+            live: false,
+            async_busy: false,
+            in_request: false,
+            close_requested: false,
+            lru: 0,
+            ctx: None,
+        }
     }
 }
 
@@ -205,11 +217,12 @@ where
         self.lru_victim().map_or(Admission::Full, Admission::PurgeFirst)
     }
 
-    /// The session LRU purge would close now: the lowest stamp among sessions not busy with an
-    /// async handler, the lowest slot among equals.
+    /// The session LRU purge would close now: the lowest stamp among sessions not busy with a
+    /// request (see [`Sessions::request_started`]) or an async handler, the lowest slot among
+    /// equals.
     pub fn lru_victim(&self) -> Option<SessionId> {
         self.live()
-            .filter(|(_, slot)| !slot.async_busy)
+            .filter(|(_, slot)| !slot.async_busy && !slot.in_request)
             .min_by_key(|(index, slot)| (slot.lru, *index))
             .map(|(index, slot)| id_of(index, slot))
     }
@@ -228,9 +241,31 @@ where
         Some(ClosedSession { id, ctx })
     }
 
-    /// A request on `id` was processed: the global counter goes up and `id` takes its value
-    /// (ESP-IDF does this after every request).
+    /// A request arrived on `id`, for an adapter that serves sessions concurrently: `id`
+    /// takes a new stamp now and is not an LRU victim until [`Sessions::request_done`].
+    ///
+    /// ESP-IDF stamps a session after its request, which is the same moment on its single
+    /// server task. With one task per session, the task may record the end only after the
+    /// client has read the response and used another session, which would then look older
+    /// than this one; stamping at arrival and keeping the session out of the purge while its
+    /// handler runs gives the order the clients saw.
+    pub fn request_started(&mut self, id: SessionId) -> Result<(), SessionError> {
+        self.touch(id)?;
+        if let Some(slot) = self.slot_mut(id) {
+            slot.in_request = true;
+        }
+        Ok(())
+    }
+
+    /// A request on `id` was processed. After [`Sessions::request_started`] it keeps the stamp
+    /// taken then and becomes purgeable again; otherwise the global counter goes up and `id`
+    /// takes its value, as ESP-IDF does after every request.
     pub fn request_done(&mut self, id: SessionId) -> Result<(), SessionError> {
+        let slot = self.slot_mut(id).ok_or(SessionError::Unknown(id))?;
+        if slot.in_request {
+            slot.in_request = false;
+            return Ok(());
+        }
         self.touch(id)
     }
 

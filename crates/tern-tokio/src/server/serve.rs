@@ -316,10 +316,10 @@ async fn call(
 ) -> Option<Box<Conn>> {
     let shared = conn.shared.clone();
     let id = conn.id;
-    // The session is in use from the moment its request arrives, as ESP-IDF counts it: the
-    // client may read the response before this task records the end of the request, and an
-    // LRU choice in between must not take it for the idlest session.
-    let _ = lock(&shared.state).core.sessions_mut().touch(id);
+    // Stamped at arrival and kept out of the LRU purge until the request is done: the client
+    // may read the response before this task records the end of the request, and another
+    // session used in between must not look more recent (`Sessions::request_started`).
+    let _ = lock(&shared.state).core.sessions_mut().request_started(id);
     let future = handler(Request::new(conn, frame));
     let result = tokio::select! {
         result = future => result,
@@ -340,12 +340,16 @@ async fn call(
     };
     let failed = result.is_err() || std::mem::take(&mut conn.failed);
     conn.resp.clear();
-    let close_requested = {
+    let (close_requested, full) = {
         let mut state = lock(&shared.state);
         let sessions = state.core.sessions_mut();
         let _ = sessions.request_done(id);
-        sessions.close_requested(id)
+        (sessions.close_requested(id), sessions.is_full())
     };
+    if full {
+        // The session can be purged again: an accept waiting on a full table may go on.
+        shared.slot_freed.notify_one();
+    }
     let mut conn = if ends_request {
         finish(conn, if failed { HandlerOutcome::Fail } else { HandlerOutcome::Ok })?
     } else if failed {
