@@ -1,9 +1,11 @@
-//! What the benchmarks share to run their peers: pinning to a core, temporary directories,
-//! the build output directory, and nginx (its binary and its config's common part).
+//! What the benchmarks share to run their peers: pinning to a core, server processes and the
+//! wait for them to listen, temporary directories, the build output directory, medians, and
+//! nginx (its binary and its config's common part).
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::cmd::{Error, Result, root};
 
@@ -83,4 +85,60 @@ http {{
         pid = conf_path(dir, "nginx.pid"),
         error_log = conf_path(dir, "error.log"),
     )
+}
+
+/// A server process, killed when dropped.
+pub(crate) struct Server(pub(crate) Child);
+
+impl Server {
+    /// Ends the server with SIGTERM, which lets valgrind write its report, and waits for it.
+    pub(crate) fn terminate(mut self) -> Result {
+        let pid = self.0.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().map_err(|e| Error::new(format!("cannot run kill: {e}")))?;
+        self.0.wait().map_err(|e| Error::new(format!("cannot wait for the server: {e}")))?;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits (up to 60 s: a server under valgrind starts slowly) until `port` accepts connections.
+pub(crate) fn listening(server: Server, name: &str, port: u16) -> Result<Server> {
+    let mut server = server;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            return Err(Error::new(format!("{name} exited with {status}")));
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(Error::new(format!("{name} did not listen on port {port}")))
+}
+
+/// `program --port PORT` (a tokio bench server: hyper_hello, null_server, a tern-tokio
+/// example) on core 0 with one tokio worker, once it listens.
+pub(crate) fn start(program: &str, port: u16) -> Result<Server> {
+    let port_arg = port.to_string();
+    let child = pinned(has("taskset"), "0", Path::new(program), &["--port", &port_arg])
+        // One tokio worker each, on the one core they share.
+        .env("TOKIO_WORKER_THREADS", "1")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot start {program}: {e}")))?;
+    listening(Server(child), program, port)
+}
+
+/// The median of `values` (the upper one of an even count); 0 when empty.
+pub(crate) fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }

@@ -18,9 +18,12 @@
 //! `src/<name>.rs` with those three items and add one line to [`SUBCOMMANDS`].
 
 mod bench;
+mod bench_alloc;
+mod bench_client;
 mod bench_peers;
 mod bench_server;
 mod bench_tls;
+mod chart;
 mod ci;
 mod cmd;
 mod firmware;

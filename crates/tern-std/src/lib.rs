@@ -118,6 +118,19 @@ impl Transport {
         let _ = self.tcp().set_write_timeout(Some(timeout));
     }
 
+    /// Arms the socket timeouts for a wait of at most `wanted`, unless the ones already set
+    /// (`armed`) do: they end no more than [`TIMEOUT_SLACK`] after `wanted` and no earlier than
+    /// half of it (a wait cut short only costs another turn of the loop). On a keep-alive
+    /// connection each request's wait is about the last one's, so the two `setsockopt`
+    /// calls per read or write happen about once per connection instead.
+    fn arm_timeouts(&self, armed: &mut Option<Duration>, wanted: Duration) {
+        if armed.is_some_and(|set| set <= wanted + TIMEOUT_SLACK && set >= wanted / 2) {
+            return;
+        }
+        self.set_timeouts(wanted);
+        *armed = Some(wanted);
+    }
+
     /// Closes: `close_notify` first over TLS (best effort), then the TCP shutdown.
     fn close(self) {
         #[cfg(feature = "tls")]
@@ -172,6 +185,8 @@ pub struct Client<'a, H: EventHandler = NoEvents> {
     operation_tls_error: Option<tern_tls::TlsError>,
     pending: Option<PendingConnect>,
     nonblocking: bool,
+    /// The socket timeouts set on `stream` now (`Transport::arm_timeouts`).
+    armed_timeout: Option<Duration>,
     epoch: std::time::Instant,
     tcp_keep_alive: Option<engine::TcpKeepAlive>,
     tap: Option<WireTap<'a>>,
@@ -198,6 +213,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
         Ok(Client {
             engine: engine::Client::new(&config, buf, handler)?,
             stream: None,
+            armed_timeout: None,
             handshaking: false,
             #[cfg(feature = "tls")]
             tls_options: config.tls,
@@ -358,11 +374,13 @@ impl<'a, H: EventHandler> Client<'a, H> {
         let mut on_done = Some(on_done);
         loop {
             let now = self.now();
-            let timeout = self.time_left(now);
-            if timeout == Some(Duration::ZERO) {
+            if self.time_left(now) == Some(Duration::ZERO) {
                 self.engine.handle_timeout(now);
             }
-            match self.engine.poll(now) {
+            // The deadline as the poll left it: a new operation arms its own in the poll.
+            let (action, deadline) = self.engine.poll_with_deadline(now);
+            let timeout = deadline.map(|d| Duration::from_millis(d.as_millis().saturating_sub(now.as_millis())));
+            match action {
                 Action::Done(result) => {
                     #[cfg(feature = "tls")]
                     if let (Err(ClientError::Transport(_) | ClientError::ConnectionClosed(_)), Some(e)) =
@@ -426,7 +444,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                     };
                     let slices = [IoSlice::new(parts[0]), IoSlice::new(parts[1])];
                     if !self.nonblocking {
-                        stream.set_timeouts(socket_timeout(timeout));
+                        stream.arm_timeouts(&mut self.armed_timeout, socket_timeout(timeout));
                     }
                     match stream.write_vectored(&slices) {
                         Ok(0) => self.engine.transport_failed(now),
@@ -449,7 +467,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
                         continue;
                     };
                     if !self.nonblocking {
-                        stream.set_timeouts(socket_timeout(timeout));
+                        stream.arm_timeouts(&mut self.armed_timeout, socket_timeout(timeout));
                     }
                     match stream.read(buf) {
                         Ok(n) => {
@@ -559,6 +577,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
             let limit = socket_timeout(timeout);
             let _ = tls.get_ref().set_read_timeout(Some(limit));
             let _ = tls.get_ref().set_write_timeout(Some(limit));
+            self.armed_timeout = Some(limit);
         }
         match tls.handshake() {
             Ok(()) => {
@@ -656,6 +675,7 @@ impl<'a, H: EventHandler> Client<'a, H> {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_nonblocking(self.nonblocking);
         self.stream = Some(Transport::Plain(stream));
+        self.armed_timeout = None;
         if !secure {
             self.engine.connected(now);
         }
@@ -719,6 +739,10 @@ impl<'a, H: EventHandler> Client<'a, H> {
 /// that asked for it: the poll may just have set one (a new operation's), so the wait is
 /// short and the loop looks again.
 const UNKNOWN_DEADLINE_WAIT: Duration = Duration::from_millis(100);
+
+/// How much later than the engine's deadline a blocking read or write may give up: one tick of
+/// ESP-IDF's default 100 Hz FreeRTOS clock, the resolution its timeouts have.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(10);
 
 /// The socket timeout for a blocking read or write: the time left (at least 1 ms, since zero
 /// means "no timeout" to the socket), or a short wait when it was not known yet.
