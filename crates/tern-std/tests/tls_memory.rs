@@ -131,10 +131,19 @@ impl Nginx {
         panic!("{why}\n{log}");
     }
 
-    /// The TLS version of each request so far, as nginx logged it (`TLSv1.3`).
-    fn protocols(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default();
-        log.lines().map(str::to_owned).collect()
+    /// The TLS version of each request so far, as nginx logged it (`TLSv1.3`), once it has
+    /// logged `count` of them (nginx writes a request's line after the client may have read
+    /// the response) or after 5 s.
+    fn protocols(&self, count: usize) -> Vec<String> {
+        let started = std::time::Instant::now();
+        loop {
+            let log = std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default();
+            let lines: Vec<String> = log.lines().map(str::to_owned).collect();
+            if lines.len() >= count || started.elapsed() > std::time::Duration::from_secs(5) {
+                return lines;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
 
@@ -325,7 +334,7 @@ fn one_tls_client_session_stays_under_its_heap_ceiling() {
     // The versions were the ones asked for: WARM + 2 requests over TLS 1.3, one over TLS 1.2.
     let mut expected = vec!["TLSv1.3".to_owned(); WARM + 2];
     expected.push("TLSv1.2".to_owned());
-    assert_eq!(nginx.protocols(), expected, "the TLS versions nginx logged");
+    assert_eq!(nginx.protocols(expected.len()), expected, "the TLS versions nginx logged");
 
     ceiling(testing, "client before any request", client_bytes, CLIENT_CEILING);
     ceiling(testing, "TLS configuration", config13_bytes, CONFIG_CEILING);
