@@ -112,7 +112,8 @@ fn tern_tokio_client(url: &str, requests: usize) -> Outcome {
 fn ureq_client(url: &str, requests: usize) -> Outcome {
     let agent = ureq::Agent::new_with_defaults();
     for _ in 0..=requests {
-        let body = agent.get(url).call().map_err(|e| e.to_string())?.body_mut().read_to_vec().map_err(|e| e.to_string())?;
+        let body =
+            agent.get(url).call().map_err(|e| e.to_string())?.body_mut().read_to_vec().map_err(|e| e.to_string())?;
         check(&body)?;
     }
     Ok(())

@@ -57,7 +57,9 @@ use tokio_util::task::TaskTracker;
 pub use config::TlsErrorHook;
 pub use config::{CloseHook, Config, OpenHook};
 pub use error::Error;
-pub use handler::{ErrorHandler, Handler, HandlerFuture, HandlerResult, PreHandshake, UriHandler};
+pub use handler::{
+    ErrorHandler, HANDLER_FUTURE_INLINE, Handler, HandlerFuture, HandlerResult, PreHandshake, UriHandler,
+};
 pub use request::Request;
 pub use shared::{ClientInfo, ServerHandle};
 pub use tern_proto::server::{HttpdErrCode, SessionId};
