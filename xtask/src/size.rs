@@ -312,11 +312,8 @@ pub(crate) fn main(args: &[String]) -> Result {
     })?;
     steps.run("attribution, docs/footprint.md", || {
         let mut reports = Vec::new();
-        for (fw, chip) in FIRMWARE.iter().zip(&CHIPS) {
-            if fw.bin != chip.bin {
-                return Err(Error::new(format!("size.rs knows {} where firmware.rs has {}", chip.bin, fw.bin)));
-            }
-            reports.push(analyse(fw, chip)?);
+        for chip in &CHIPS {
+            reports.push(analyse(firmware(chip.bin)?, chip)?);
         }
         let header = Header::collect(&bloat_version)?;
         let doc = render(&header, &reports, &probes)?;
@@ -331,6 +328,11 @@ pub(crate) fn main(args: &[String]) -> Result {
     steps.summary();
     eprintln!("cargo xtask size: {}", format_duration(started.elapsed()));
     Ok(())
+}
+
+/// The firmware project (in [`FIRMWARE`]) whose binary is `bin`.
+fn firmware(bin: &str) -> Result<&'static Firmware> {
+    FIRMWARE.iter().find(|fw| fw.bin == bin).ok_or_else(|| Error::new(format!("firmware.rs has no firmware {bin}")))
 }
 
 /// Installs cargo-bloat when `cargo bloat` is missing (and says how long that took); returns
