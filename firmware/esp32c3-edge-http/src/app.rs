@@ -13,7 +13,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use edge_http_examples::advanced_tests::{self, AdvancedTests, AppServer, IO_TIMEOUT_MS};
+use edge_http_examples::advanced_tests::{self, AdvancedTests, AppServer, IO_TIMEOUT_MS, SOCKET_BUFFER};
 use edge_http_examples::fetch;
 use edge_nal::{TcpBind, WithTimeout};
 use edge_nal_embassy::{Dns, Tcp, TcpBuffers};
@@ -23,9 +23,6 @@ use log::{info, warn};
 use static_cell::ConstStaticCell;
 
 pub use advanced_tests::SESSIONS;
-
-/// Each server socket's receive and transmit buffer: tern's `DEFAULT_SOCKET_BUFFER_LEN`.
-const SOCKET_BUFFER: usize = 1536;
 
 /// The handler tasks' buffers (edge-http keeps them in the `Server`).
 static SERVER: ConstStaticCell<AppServer> = ConstStaticCell::new(AppServer::new());

@@ -48,6 +48,9 @@ pub const SESSIONS: usize = 7;
 /// Each handler task's buffer: edge-http's default (`DEFAULT_BUF_SIZE`), the request head and
 /// the first body bytes read with it.
 pub const BUF_SIZE: usize = edge_http::io::server::DEFAULT_BUF_SIZE;
+/// Each handler task's socket receive and transmit buffer: tern's `DEFAULT_SOCKET_BUFFER_LEN`
+/// (the firmware's pool of socket buffers has one pair per task).
+pub const SOCKET_BUFFER: usize = 1536;
 /// The most headers a request may carry: edge-http's default.
 pub const MAX_HEADERS: usize = edge_http::DEFAULT_MAX_HEADERS_COUNT;
 /// Every socket read and write gives up after this long (ESP-IDF's `recv_wait_timeout` and
