@@ -1936,8 +1936,9 @@ esp-rs and embassy crates are the C3's. Its handlers and GET are a crate of thei
 stack in both. What edge-http cannot do that the tern firmware does, it does without (see
 [firmware/README.md](../firmware/README.md#the-edge-http-comparison-firmware)): a session
 context for `/adder` (its sum is per handler task), error responses from the server itself
-(400, 414, 431, 501, 505: edge-http closes the connection), an idle timeout apart from the
-I/O timeout, redirects and URL parsing in the client.
+(400, 414, 431, 501, 505: edge-http closes the connection), an idle timeout longer than the
+5 s I/O timeout (which also bounds the wait for the next request), redirects and URL parsing
+in the client.
 
 | | tern | edge-http | edge-http − tern |
 |---|---:|---:|---:|
