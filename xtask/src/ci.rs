@@ -10,7 +10,8 @@
 //! 6. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
 //!    `riscv32imac`),
 //!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
-//! 7. the ESP32-C3 and ESP32-C6 firmware (`firmware/`): `cargo fmt --check` and
+//! 7. the ESP32-C3 and ESP32-C6 firmware (`firmware/`), and the C3's with edge-http in
+//!    tern's place (the footprint comparison's): `cargo fmt --check` and
 //!    `cargo build --release` each, then the ELF sizes ([`crate::firmware::build`]); nothing
 //!    is flashed;
 //! 8. rustdoc with warnings denied;

@@ -1,9 +1,12 @@
-//! The ESP32 firmware builds for `ci`: `firmware/esp32c3` and `firmware/esp32c6`, each its own
-//! Cargo workspace for its own target (their `.cargo/config.toml` sets the target, the linker
-//! script and, for the C6, ring's C toolchain). Their formatting is checked first.
+//! The ESP32 firmware builds for `ci`: `firmware/esp32c3`, `firmware/esp32c3-edge-http` (the
+//! C3 firmware with edge-http in tern's place, for the footprint comparison) and
+//! `firmware/esp32c6`, each its own Cargo workspace for its own target (their
+//! `.cargo/config.toml` sets the target, the linker script and, for the C6, ring's C
+//! toolchain). Their formatting is checked first.
 //!
-//! Both build in one target directory, `target/firmware`, so the host-side build scripts and
-//! proc macros they share are built once. Nothing is flashed: CI has no board. After each build
+//! All build in one target directory, `target/firmware`, so the host-side build scripts and
+//! proc macros they share are built once, and the edge-http firmware, built right after the
+//! C3's, reuses its esp-rs and embassy crates (same versions, features and profile). Nothing is flashed: CI has no board. After each build
 //! the ELF's size is printed, and its sections (debug info left out) when `llvm-size` is
 //! installed (Debian package llvm).
 
@@ -21,8 +24,15 @@ pub(crate) struct Firmware {
 }
 
 /// The firmware projects, built in this order.
-pub(crate) const FIRMWARE: [Firmware; 2] = [
+pub(crate) const FIRMWARE: [Firmware; 3] = [
     Firmware { dir: "firmware/esp32c3", target: "riscv32imc-unknown-none-elf", bin: "tern-esp32c3", env: &[] },
+    // The same firmware with edge-http in tern's place (`cargo xtask size` compares them).
+    Firmware {
+        dir: "firmware/esp32c3-edge-http",
+        target: "riscv32imc-unknown-none-elf",
+        bin: "edge-http-esp32c3",
+        env: &[],
+    },
     // The project's `.cargo/config.toml` sets ring's C toolchain too; CI says it explicitly.
     Firmware {
         dir: "firmware/esp32c6",
@@ -32,7 +42,7 @@ pub(crate) const FIRMWARE: [Firmware; 2] = [
     },
 ];
 
-/// The target directory both firmware projects build in.
+/// The target directory every firmware project builds in.
 pub(crate) fn target_dir() -> PathBuf {
     root().join("target").join("firmware")
 }

@@ -1,7 +1,8 @@
-//! `cargo xtask size`: what tern costs on the ESP32-C3 and ESP32-C6, written to
-//! `docs/footprint.md`.
+//! `cargo xtask size`: what tern costs on the ESP32-C3 and ESP32-C6, and tern beside
+//! edge-http on the ESP32-C3, written to `docs/footprint.md`.
 //!
-//! 1. Builds both firmware projects in release ([`crate::firmware::build`]).
+//! 1. Builds the firmware projects in release ([`crate::firmware::build`]): tern's C3 and C6
+//!    firmware, and the C3 firmware with edge-http in tern's place.
 //! 2. Reads each ELF's sections with `llvm-size -A`: flash is `.text`, `.rodata*`,
 //!    `.flash.appdesc` and the load images of `.data*`, `.rwtext*` and `.trap`; static RAM is
 //!    `.data*`, `.bss`, `.rwtext*` and `.trap`.
@@ -13,7 +14,9 @@
 //!    `target/size-probe` holds one zeroed `static TERN_SIZE_*: [u8; size_of::<T>()]` per
 //!    figure, is built as an rlib for riscv32imc and riscv32imac (with TLS), and `llvm-nm`
 //!    reads the statics' sizes back. A future's size comes from the async fn's item type
-//!    (`const fn` over `F: FnOnce(..) -> R`, then `size_of::<R>()`), so nothing runs.
+//!    (`const fn` over `F: FnOnce(..) -> R`, then `size_of::<R>()`), so nothing runs. A
+//!    second probe crate, `target/size-probe-edge`, measures the edge-http firmware's types
+//!    the same way (`EDGE_SIZE_*`, riscv32imc).
 //! 5. Writes `docs/footprint.md`; two runs differ only in the date.
 //!
 //! Needs llvm (llvm-size, llvm-nm, llvm-dwarfdump) and, for the C6, clang and newlib's
@@ -48,6 +51,13 @@ const TERN: [&str; 3] = ["tern_proto", "tern_embassy", "tern_embassy_examples"];
 /// hashes the firmware never calls).
 const TERN_DEPS: [&str; 9] =
     ["httparse", "sha1", "sha2", "md5", "base64", "digest", "block_buffer", "crypto_common", "hybrid_array"];
+/// The comparison firmware's HTTP stack: edge-http, edge-nal (its I/O traits and timeouts),
+/// edge-nal-embassy (the embassy-net glue, tern-embassy's `net` module's counterpart), and the
+/// example handlers and GET (`edge_http_examples`, as `tern_embassy_examples` for tern).
+const EDGE: [&str; 4] = ["edge_http", "edge_nal", "edge_nal_embassy", "edge_http_examples"];
+/// Crates only edge-http links in: its parser, and the WebSocket handshake's encoding and hash
+/// (heapless is embassy-net's too, so it counts as platform).
+const EDGE_DEPS: [&str; 3] = ["httparse", "base64", "sha1_smol"];
 /// TLS: tern-tls and what it links in (rustls on ring, webpki, the roots).
 const TLS: [&str; 9] =
     ["tern_tls", "rustls", "ring", "webpki", "webpki_roots", "rustls_pki_types", "untrusted", "subtle", "zeroize"];
@@ -68,6 +78,10 @@ const VERSIONED: [&str; 10] = [
     "webpki-roots",
 ];
 
+/// The crates whose versions the comparison with edge-http lists, from its firmware's
+/// `Cargo.lock`.
+const EDGE_VERSIONED: [&str; 4] = ["edge-http", "edge-nal", "edge-nal-embassy", "httparse"];
+
 /// A firmware's sections before tern: the bring-up stand-ins (plain `TcpSocket` code),
 /// measured with `llvm-size -A` and recorded in `firmware/README.md`.
 struct Baseline {
@@ -78,6 +92,9 @@ struct Baseline {
     bss: u64,
 }
 
+/// The ESP32-C3's stand-ins: tern's C3 firmware and the edge-http one share the bring-up.
+const C3_BASELINE: Baseline = Baseline { text: 421_856, rodata: 80_776, rwtext: 39_676, data: 7_272, bss: 73_744 };
+
 /// What this command knows about each firmware project besides [`Firmware`].
 struct Chip {
     bin: &'static str,
@@ -85,22 +102,50 @@ struct Chip {
     /// Whether the firmware links TLS.
     tls: bool,
     baseline: Baseline,
+    /// The HTTP stack's name, its crates (the example handlers and GET included) and the
+    /// crates only it links in.
+    stack: &'static str,
+    stack_crates: &'static [&'static str],
+    stack_deps: &'static [&'static str],
+    /// The crate of the example handlers and GET, among `stack_crates`.
+    examples: &'static str,
 }
 
+/// The firmware tern runs on.
 const CHIPS: [Chip; 2] = [
     Chip {
         bin: "tern-esp32c3",
         name: "ESP32-C3",
         tls: false,
-        baseline: Baseline { text: 421_856, rodata: 80_776, rwtext: 39_676, data: 7_272, bss: 73_744 },
+        baseline: C3_BASELINE,
+        stack: "tern",
+        stack_crates: &TERN,
+        stack_deps: &TERN_DEPS,
+        examples: "tern_embassy_examples",
     },
     Chip {
         bin: "tern-esp32c6",
         name: "ESP32-C6",
         tls: true,
         baseline: Baseline { text: 898_644, rodata: 216_420, rwtext: 63_812, data: 11_476, bss: 225_504 },
+        stack: "tern",
+        stack_crates: &TERN,
+        stack_deps: &TERN_DEPS,
+        examples: "tern_embassy_examples",
     },
 ];
+
+/// The ESP32-C3 firmware with edge-http in tern's place, set beside tern's.
+const EDGE_C3: Chip = Chip {
+    bin: "edge-http-esp32c3",
+    name: "ESP32-C3, edge-http",
+    tls: false,
+    baseline: C3_BASELINE,
+    stack: "edge-http",
+    stack_crates: &EDGE,
+    stack_deps: &EDGE_DEPS,
+    examples: "edge_http_examples",
+};
 
 /// One figure the probe crate measures: the static's name (after `TERN_SIZE_`), the
 /// expression giving its length, whether it needs TLS (riscv32imac only), and the table row.
@@ -287,6 +332,141 @@ const SOCKET: usize = tern_embassy::server::DEFAULT_SOCKET_BUFFER_LEN;
 
 "#;
 
+/// What the edge-http probe measures: the comparison firmware's types
+/// (firmware/esp32c3-edge-http/src/app.rs), as [`PROBES`] does tern's.
+const EDGE_PROBES: &[Probe] = &[
+    Probe {
+        name: "SERVER",
+        expr: "size_of::<AppServer>()",
+        tls: false,
+        what: "`edge_http::io::server::Server<7, 2048, 64>`: the 7 handler tasks' buffers",
+    },
+    Probe {
+        name: "BUFFER",
+        expr: "advanced_tests::BUF_SIZE",
+        tls: false,
+        what: "a handler task's buffer (`DEFAULT_BUF_SIZE`): the request head and the body bytes read with it",
+    },
+    Probe {
+        name: "SOCKET_BUFFER",
+        expr: "advanced_tests::SOCKET_BUFFER",
+        tls: false,
+        what: "each of a handler task's socket buffers (tern's size)",
+    },
+    Probe {
+        name: "SOCKET_SLOT",
+        expr: "size_of::<SocketBuffers<2>>() - size_of::<SocketBuffers<1>>()",
+        tls: false,
+        what: "one slot of edge-nal-embassy's `TcpBuffers` pool: both socket buffers and the slot's flag",
+    },
+    Probe {
+        name: "RUN",
+        expr: "returns4::<&'static mut AppServer, Option<u32>, Acceptor, Handlers, _, _>(&AppServer::run::<Acceptor, Handlers>)",
+        tls: false,
+        what: "`Server::run` future, the firmware's: 7 handler tasks (accept, then `handle_connection`) and `select_slice` over them",
+    },
+    Probe {
+        name: "TASK",
+        expr: "returns5::<&'static Acceptor, &'static mut [u8; advanced_tests::BUF_SIZE], &'static Handlers, Option<u32>, usize, _, _>(&task)",
+        tls: false,
+        what: "one handler task's loop (accept, then `handle_connection`), rebuilt as an async fn as `Server::run` writes it",
+    },
+    Probe {
+        name: "ACCEPT",
+        expr: "returns1::<&'static Acceptor, _, _>(&<Acceptor as edge_nal::TcpAccept>::accept)",
+        tls: false,
+        what: "`accept` future (`WithTimeout<edge_nal_embassy::TcpAccept>`): it holds the socket it listens with",
+    },
+    Probe {
+        name: "HANDLE_CONNECTION",
+        expr: "returns5::<Socket, &'static mut [u8], Option<u32>, usize, &'static Handlers, _, _>(&handle_connection::<&'static Handlers, Socket, HEADERS>)",
+        tls: false,
+        what: "`handle_connection` future: one connection's requests, the socket included",
+    },
+    Probe {
+        name: "HANDLE_REQUEST",
+        expr: "returns4::<&'static mut [u8], &'static mut Socket, usize, &'static Handlers, _, _>(&handle_request::<&'static Handlers, &'static mut Socket, HEADERS>)",
+        tls: false,
+        what: "`handle_request` future: the `Connection` (64 header slots of 16 bytes) and the handler's future",
+    },
+    Probe {
+        name: "HANDLER",
+        expr: "returns3::<&'static Handlers, usize, &'static mut Connection<'static, &'static mut Socket, HEADERS>, _, _>(&<Handlers as Handler>::handle::<&'static mut Socket, HEADERS>)",
+        tls: false,
+        what: "the handler's future (`AdvancedTests::handle`; `/echo` holds a 2 KiB body, as tern's)",
+    },
+    Probe {
+        name: "GET",
+        expr: "returns5::<&'static str, &'static ClientTcp, &'static Dns<'static>, &'static mut [u8], &'static mut [u8], _, _>(&fetch::get::<ClientTcp, Dns<'static>>)",
+        tls: false,
+        what: "`edge_http_examples::fetch::get` future (resolve, connect, GET, read, close): the firmware's GET",
+    },
+];
+
+/// The edge-http probe crate's source, before the `size!` lines.
+const EDGE_PROBE_PRELUDE: &str = r#"//! Generated by `cargo xtask size` (xtask/src/size.rs); rewritten on every run.
+//!
+//! The edge-http comparison firmware's types, measured as tern's are in ../size-probe: each
+//! `EDGE_SIZE_*` static is a zeroed array as long as the figure it is named after.
+#![no_std]
+#![allow(dead_code)]
+
+use core::mem::size_of;
+
+use edge_http::io::server::{Connection, Handler, handle_connection, handle_request};
+use edge_http_examples::advanced_tests::{self, AdvancedTests, AppServer};
+use edge_http_examples::fetch;
+use edge_nal::WithTimeout;
+use edge_nal_embassy::{Dns, Tcp, TcpAccept, TcpBuffers, TcpSocket};
+
+/// The size of what `f` returns when called (for an async fn, its future).
+const fn returns1<A, R, F: FnOnce(A) -> R>(_: &F) -> usize {
+    size_of::<R>()
+}
+const fn returns3<A, B, C, R, F: FnOnce(A, B, C) -> R>(_: &F) -> usize {
+    size_of::<R>()
+}
+const fn returns4<A, B, C, D, R, F: FnOnce(A, B, C, D) -> R>(_: &F) -> usize {
+    size_of::<R>()
+}
+const fn returns5<A, B, C, D, E, R, F: FnOnce(A, B, C, D, E) -> R>(_: &F) -> usize {
+    size_of::<R>()
+}
+
+macro_rules! size {
+    ($name:ident = $size:expr) => {
+        #[unsafe(no_mangle)]
+        #[used]
+        pub static $name: [u8; $size] = [0; $size];
+    };
+}
+
+/// The firmware's types (firmware/esp32c3-edge-http/src/app.rs).
+type Handlers = AdvancedTests<{ advanced_tests::SESSIONS }>;
+type Acceptor = WithTimeout<TcpAccept<'static>>;
+type Socket = WithTimeout<TcpSocket<'static>>;
+type ClientTcp = WithTimeout<Tcp<'static>>;
+type SocketBuffers<const N: usize> = TcpBuffers<N, { advanced_tests::SOCKET_BUFFER }, { advanced_tests::SOCKET_BUFFER }>;
+const HEADERS: usize = advanced_tests::MAX_HEADERS;
+
+/// One of `Server::run`'s handler tasks (edge-http 0.8.0, src/io/server.rs), as an async fn
+/// whose future can be named: `run` keeps its tasks in an async block each.
+async fn task(
+    acceptor: &'static Acceptor,
+    buf: &'static mut [u8; advanced_tests::BUF_SIZE],
+    handler: &'static Handlers,
+    keepalive_timeout_ms: Option<u32>,
+    task_id: usize,
+) -> Result<(), edge_http::io::Error<<Acceptor as edge_nal::TcpAccept>::Error>> {
+    use edge_nal::TcpAccept as _;
+    loop {
+        let io = acceptor.accept().await.map_err(edge_http::io::Error::Io)?.1;
+        handle_connection::<_, _, HEADERS>(io, &mut buf[..], keepalive_timeout_ms, task_id, handler).await;
+    }
+}
+
+"#;
+
 /// Runs `cargo xtask size`.
 pub(crate) fn main(args: &[String]) -> Result {
     if let Some(arg) = args.first() {
@@ -312,18 +492,16 @@ pub(crate) fn main(args: &[String]) -> Result {
     })?;
     steps.run("attribution, docs/footprint.md", || {
         let mut reports = Vec::new();
-        for (fw, chip) in FIRMWARE.iter().zip(&CHIPS) {
-            if fw.bin != chip.bin {
-                return Err(Error::new(format!("size.rs knows {} where firmware.rs has {}", chip.bin, fw.bin)));
-            }
-            reports.push(analyse(fw, chip)?);
+        for chip in &CHIPS {
+            reports.push(analyse(firmware(chip.bin)?, chip)?);
         }
+        let edge = analyse(firmware(EDGE_C3.bin)?, &EDGE_C3)?;
         let header = Header::collect(&bloat_version)?;
-        let doc = render(&header, &reports, &probes)?;
+        let doc = render(&header, &reports, &edge, &probes)?;
         let path = root().join(DOC);
         std::fs::write(&path, doc).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
         eprintln!("wrote {}", display_path(&path));
-        for report in &reports {
+        for report in reports.iter().chain([&edge]) {
             eprintln!("{}", report.summary_line());
         }
         Ok(())
@@ -331,6 +509,11 @@ pub(crate) fn main(args: &[String]) -> Result {
     steps.summary();
     eprintln!("cargo xtask size: {}", format_duration(started.elapsed()));
     Ok(())
+}
+
+/// The firmware project (in [`FIRMWARE`]) whose binary is `bin`.
+fn firmware(bin: &str) -> Result<&'static Firmware> {
+    FIRMWARE.iter().find(|fw| fw.bin == bin).ok_or_else(|| Error::new(format!("firmware.rs has no firmware {bin}")))
 }
 
 /// Installs cargo-bloat when `cargo bloat` is missing (and says how long that took); returns
@@ -676,14 +859,18 @@ enum Origin {
 }
 
 /// The crate a source path belongs to: tern's crates and the firmware by their place in the
-/// repository, registry and git dependencies by their directory, the standard library by
+/// repository (a library inside a firmware project, `firmware/<project>/<crate>/src/..`, by
+/// its directory), registry and git dependencies by their directory, the standard library by
 /// its paths (`/rustc/<hash>/library`, compiler-builtins' `/checkout/library`).
 fn path_origin(path: &str, root: &str, firmware_crate: &str) -> Origin {
     if let Some(rest) = path.strip_prefix(root) {
         let mut parts = rest.trim_start_matches('/').split('/');
-        match (parts.next(), parts.next()) {
-            (Some("crates"), Some(dir)) => return Origin::Crate(crate_name(dir)),
-            (Some("firmware"), Some(_)) => return Origin::Crate(firmware_crate.to_string()),
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("crates"), Some(dir), _, _) => return Origin::Crate(crate_name(dir)),
+            (Some("firmware"), Some(_), Some(dir), Some("src")) if dir != "src" => {
+                return Origin::Crate(crate_name(dir));
+            }
+            (Some("firmware"), Some(_), _, _) => return Origin::Crate(firmware_crate.to_string()),
             _ => {}
         }
     }
@@ -791,11 +978,13 @@ fn parse_bloat_crates(json: &str) -> Option<BTreeMap<String, u64>> {
 // ---------------------------------------------------------------------------------------
 // Type sizes (the probe crate)
 
-/// The probe's figures, by name, for each target.
+/// The probe's figures, by name: tern's on each target, and the edge-http firmware's (on
+/// riscv32imc).
 #[derive(Default)]
 struct ProbeSizes {
     imc: BTreeMap<String, u64>,
     imac: BTreeMap<String, u64>,
+    edge: BTreeMap<String, u64>,
 }
 
 /// The targets the probe is built for: the C3's without TLS, the C6's with it.
@@ -803,7 +992,9 @@ const PROBE_TARGETS: [(&str, bool); 2] =
     [("riscv32imc-unknown-none-elf", false), ("riscv32imac-unknown-none-elf", true)];
 
 /// Generates the probe crate in `target/size-probe`, builds it for both targets and reads
-/// the `TERN_SIZE_*` statics' sizes back.
+/// the `TERN_SIZE_*` statics' sizes back; then the same for the edge-http firmware's types
+/// with a second probe crate in `target/size-probe-edge` (the edge-http firmware's
+/// `Cargo.lock`, the same target directory).
 fn measure_types() -> Result<ProbeSizes> {
     let dir = root().join("target").join("size-probe");
     write_probe(&dir)?;
@@ -820,22 +1011,7 @@ fn measure_types() -> Result<ProbeSizes> {
         }
         cmd.run()?;
         let rlib = target_dir.join(target).join("release").join("libtern_size_probe.rlib");
-        let out = Cmd::new("llvm-nm").args(["--print-size", "--defined-only"]).arg(&rlib).read_stdout()?;
-        let mut found = BTreeMap::new();
-        for line in out.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let [_, size, _, name] = words.as_slice()
-                && let Some(name) = name.strip_prefix("TERN_SIZE_")
-                && let Some(size) = parse_hex(size)
-            {
-                found.insert(name.to_string(), size);
-            }
-        }
-        for probe in PROBES.iter().filter(|p| tls || !p.tls) {
-            if !found.contains_key(probe.name) {
-                return Err(Error::new(format!("TERN_SIZE_{} is missing from {}", probe.name, rlib.display())));
-            }
-        }
+        let found = read_probe(&rlib, "TERN_SIZE_", PROBES.iter().filter(|p| tls || !p.tls))?;
         eprintln!("{target}: {found:?}");
         if tls {
             sizes.imac = found;
@@ -843,7 +1019,92 @@ fn measure_types() -> Result<ProbeSizes> {
             sizes.imc = found;
         }
     }
+
+    let edge_fw = firmware(EDGE_C3.bin)?;
+    let edge_dir = root().join("target").join("size-probe-edge");
+    write_edge_probe(&edge_dir, edge_fw)?;
+    let cmd = Cmd::cargo().args(["build", "--release", "--target", edge_fw.target]).dir(&edge_dir);
+    cmd.arg("--target-dir").arg(&target_dir).run()?;
+    let rlib = target_dir.join(edge_fw.target).join("release").join("libedge_size_probe.rlib");
+    sizes.edge = read_probe(&rlib, "EDGE_SIZE_", EDGE_PROBES.iter())?;
+    eprintln!("{} (edge-http): {:?}", edge_fw.target, sizes.edge);
     Ok(sizes)
+}
+
+/// The sizes of the statics named `<prefix><name>` in `rlib`, by name; an error when one of
+/// `probes` is missing.
+fn read_probe<'a>(rlib: &Path, prefix: &str, probes: impl Iterator<Item = &'a Probe>) -> Result<BTreeMap<String, u64>> {
+    let out = Cmd::new("llvm-nm").args(["--print-size", "--defined-only"]).arg(rlib).read_stdout()?;
+    let mut found = BTreeMap::new();
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_, size, _, name] = words.as_slice()
+            && let Some(name) = name.strip_prefix(prefix)
+            && let Some(size) = parse_hex(size)
+        {
+            found.insert(name.to_string(), size);
+        }
+    }
+    for probe in probes {
+        if !found.contains_key(probe.name) {
+            return Err(Error::new(format!("{prefix}{} is missing from {}", probe.name, rlib.display())));
+        }
+    }
+    Ok(found)
+}
+
+/// Writes the edge-http probe crate: its manifest (the comparison firmware's examples crate by
+/// path, edge-http and its glue with the firmware's features, the firmware's `Cargo.lock`)
+/// and source.
+fn write_edge_probe(dir: &Path, fw: &Firmware) -> Result {
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(&path, text).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    let examples = fw.dir().join("edge-http-examples");
+    let examples = examples
+        .to_str()
+        .map(|p| format!("{p:?}"))
+        .ok_or_else(|| Error::new(format!("{} is not UTF-8", examples.display())))?;
+    let manifest = format!(
+        r#"# Generated by `cargo xtask size` (xtask/src/size.rs): the edge-http comparison firmware's
+# types measured on the ESP32-C3's target. Rewritten on every run.
+[package]
+name = "edge-size-probe"
+version = "0.0.0"
+edition = "2024"
+publish = false
+autobins = false
+autoexamples = false
+autotests = false
+autobenches = false
+
+[workspace]
+
+[lib]
+path = "lib.rs"
+
+[dependencies]
+edge-http-examples = {{ path = {examples} }}
+edge-http = {{ version = "0.8.0", default-features = false, features = ["io"] }}
+edge-nal = {{ version = "0.7.0", default-features = false }}
+edge-nal-embassy = {{ version = "0.9.0", default-features = false, features = ["tcp", "dns", "proto-ipv4"] }}
+embassy-net = {{ version = "0.9.1", features = ["tcp", "dhcpv4", "dns", "medium-ethernet", "proto-ipv4"] }}
+
+# The firmware's optimisation level: it decides which locals an async fn's future keeps.
+[profile.release]
+opt-level = "s"
+"#
+    );
+    write(dir.join("Cargo.toml"), &manifest)?;
+    let lock = fw.dir().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock).map_err(|e| Error::new(format!("{}: {e}", lock.display())))?;
+    write(dir.join("Cargo.lock"), &lock)?;
+    let mut source = String::from(EDGE_PROBE_PRELUDE);
+    for probe in EDGE_PROBES {
+        let _ = writeln!(source, "size!(EDGE_SIZE_{} = {});", probe.name, probe.expr);
+    }
+    write(dir.join("lib.rs"), &source)
 }
 
 /// Writes the probe crate: its manifest (tern's crates by path, features as the firmware
@@ -968,8 +1229,10 @@ fn analyse(fw: &Firmware, chip: &'static Chip) -> Result<Report> {
 /// Which part of the firmware a crate is.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
-    Tern,
-    TernDep,
+    /// The HTTP stack's crates (tern's, or edge-http's).
+    Stack,
+    /// Crates only the HTTP stack links in.
+    StackDep,
     Tls,
     App,
     Platform,
@@ -978,10 +1241,11 @@ enum Group {
 }
 
 impl Group {
+    /// The label in the crate tables, for a firmware whose HTTP stack is tern.
     fn label(self) -> &'static str {
         match self {
-            Group::Tern => "tern",
-            Group::TernDep => "tern's dependency",
+            Group::Stack => "tern",
+            Group::StackDep => "tern's dependency",
             Group::Tls => "TLS",
             Group::App => "the firmware",
             Group::Platform => "platform",
@@ -993,10 +1257,10 @@ impl Group {
 
 impl Report {
     fn group(&self, name: &str) -> Group {
-        if TERN.contains(&name) {
-            Group::Tern
-        } else if TERN_DEPS.contains(&name) {
-            Group::TernDep
+        if self.chip.stack_crates.contains(&name) {
+            Group::Stack
+        } else if self.chip.stack_deps.contains(&name) {
+            Group::StackDep
         } else if TLS.contains(&name) {
             Group::Tls
         } else if name == self.firmware_crate {
@@ -1034,23 +1298,30 @@ impl Report {
         (lines, bloat)
     }
 
-    /// tern's client and server: tern's crates and the crates only they link in.
+    /// The HTTP client and server (tern's, or edge-http's): the stack's crates and the crates
+    /// only they link in.
     fn tern_code(&self) -> (u64, u64) {
-        self.code_of(&[Group::Tern, Group::TernDep])
+        self.code_of(&[Group::Stack, Group::StackDep])
+    }
+
+    /// Line-attributed and cargo-bloat bytes of one crate.
+    fn crate_code(&self, name: &str) -> (u64, u64) {
+        (self.lines.by_crate.get(name).copied().unwrap_or(0), self.bloat.get(name).copied().unwrap_or(0))
     }
 
     fn summary_line(&self) -> String {
         let (lines, bloat) = self.tern_code();
         let mut line = format!(
-            "{}: flash {} B, static RAM {} B; tern (client + server) code {} B by source line, {} B by symbol",
+            "{}: flash {} B, static RAM {} B; {} (client + server) code {} B by source line, {} B by symbol",
             self.chip.name,
             thousands(self.flash()),
             thousands(self.ram()),
+            self.chip.stack,
             thousands(lines),
             thousands(bloat)
         );
         if self.chip.tls {
-            let (lines, bloat) = self.code_of(&[Group::Tern, Group::TernDep, Group::Tls]);
+            let (lines, bloat) = self.code_of(&[Group::Stack, Group::StackDep, Group::Tls]);
             let _ =
                 write!(line, "; tern + TLS {} B by source line, {} B by symbol", thousands(lines), thousands(bloat));
         }
@@ -1068,6 +1339,8 @@ struct Header {
     bloat: String,
     llvm: String,
     versions: Vec<(String, String)>,
+    /// The edge-http comparison firmware's HTTP crates, from its `Cargo.lock`.
+    edge_versions: Vec<(String, String)>,
 }
 
 impl Header {
@@ -1088,7 +1361,16 @@ impl Header {
                 .ok_or_else(|| Error::new(format!("{name} is not in {}", display_path(&lock_path))))?;
             versions.push((name.to_string(), version));
         }
-        Ok(Header { date: today(), rustc, bloat: bloat.to_string(), llvm, versions })
+        let edge_lock_path = firmware(EDGE_C3.bin)?.dir().join("Cargo.lock");
+        let edge_lock = std::fs::read_to_string(&edge_lock_path)
+            .map_err(|e| Error::new(format!("{}: {e}", edge_lock_path.display())))?;
+        let mut edge_versions = Vec::new();
+        for name in EDGE_VERSIONED {
+            let version = lock_version(&edge_lock, name)
+                .ok_or_else(|| Error::new(format!("{name} is not in {}", display_path(&edge_lock_path))))?;
+            edge_versions.push((name.to_string(), version));
+        }
+        Ok(Header { date: today(), rustc, bloat: bloat.to_string(), llvm, versions, edge_versions })
     }
 }
 
@@ -1144,7 +1426,7 @@ fn delta(now: u64, before: u64) -> String {
 }
 
 /// Renders `docs/footprint.md`.
-fn render(header: &Header, reports: &[Report], probes: &ProbeSizes) -> Result<String> {
+fn render(header: &Header, reports: &[Report], edge: &Report, probes: &ProbeSizes) -> Result<String> {
     let [c3, c6] = reports else {
         return Err(Error::new("expected two firmware reports"));
     };
@@ -1162,7 +1444,9 @@ and [`firmware/esp32c6`](../firmware/esp32c6) (see [firmware/README.md](../firmw
 (llvm-size, llvm-nm, llvm-dwarfdump). Versions (the firmware's `Cargo.lock`): {versions}.
 
 Both firmware run ESP-IDF's `advanced_tests` server (7 sessions) and an http client; the
-ESP32-C6 adds an https client on tern-tls (rustls on ring, Mozilla's roots).
+ESP32-C6 adds an https client on tern-tls (rustls on ring, Mozilla's roots). The last
+section, [tern vs edge-http on the ESP32-C3](#tern-vs-edge-http-on-the-esp32-c3), sets the
+C3 firmware beside the same firmware on edge-http.
 ",
         date = header.date,
         rustc = header.rustc,
@@ -1177,7 +1461,7 @@ ESP32-C6 adds an https client on tern-tls (rustls on ring, Mozilla's roots).
     let session_fw_c6 = session_bytes(&probes.imac, "SERVE_FIRMWARE")?;
     let (c3_lines, c3_bloat) = c3.tern_code();
     let (c6_tern_lines, c6_tern_bloat) = c6.tern_code();
-    let (c6_lines, c6_bloat) = c6.code_of(&[Group::Tern, Group::TernDep, Group::Tls]);
+    let (c6_lines, c6_bloat) = c6.code_of(&[Group::Stack, Group::StackDep, Group::Tls]);
     let (c6_tls_lines, _) = c6.code_of(&[Group::Tls]);
     let flash_delta = |r: &Report| {
         let b = &r.chip.baseline;
@@ -1252,6 +1536,7 @@ RAM per session is the engine buffer, the two socket buffers and the `serve` fut
     render_statics(&mut d, reports);
     render_types(&mut d, probes);
     render_sessions(&mut d, probes, c3, session_fw, session_static)?;
+    render_comparison(&mut d, header, c3, edge, probes, session_fw)?;
     render_reproduce(&mut d);
     Ok(d)
 }
@@ -1345,7 +1630,7 @@ from 1 KiB.
     rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)));
     let mut rest = (0usize, 0u64, 0u64);
     for (group, lines, bloat, name) in &rows {
-        let focus = matches!(group, Group::Tern | Group::TernDep | Group::Tls);
+        let focus = matches!(group, Group::Stack | Group::StackDep | Group::Tls);
         if !focus && *lines < 1024 && *bloat < 1024 {
             rest = (rest.0 + 1, rest.1 + lines, rest.2 + bloat);
             continue;
@@ -1393,10 +1678,10 @@ from 1 KiB.
         thousands(bloat_total)
     );
 
-    let mut totals = vec![("tern (client + server)", vec![Group::Tern, Group::TernDep])];
+    let mut totals = vec![("tern (client + server)", vec![Group::Stack, Group::StackDep])];
     if r.chip.tls {
         totals.push(("TLS", vec![Group::Tls]));
-        totals.push(("tern + TLS", vec![Group::Tern, Group::TernDep, Group::Tls]));
+        totals.push(("tern + TLS", vec![Group::Stack, Group::StackDep, Group::Tls]));
     }
     totals.push(("the firmware's own code", vec![Group::App]));
     d.push_str("\n| total | by source line | % of `.text` | by symbol | % of `.text` |\n|---|---:|---:|---:|---:|\n");
@@ -1615,6 +1900,246 @@ and the `StaticCell`'s flag), and the server task's pool {pool} bytes (7 × {ser
     )
 }
 
+/// Flash and static RAM of a report, by the rows of the comparison table.
+fn section_rows(r: &Report) -> [u64; 9] {
+    let text = r.section_group(".text");
+    let rodata = r.section_group(".rodata");
+    let data = r.section_group(".data");
+    let code_in_ram = r.section_group(".rwtext") + r.section_group(".trap");
+    let bss = r.section_group(".bss");
+    let flash = r.flash();
+    let ram = r.ram();
+    [text, rodata, flash - text - rodata, flash, data, bss, code_in_ram, data + bss, ram]
+}
+
+fn render_comparison(
+    d: &mut String,
+    header: &Header,
+    tern: &Report,
+    edge: &Report,
+    probes: &ProbeSizes,
+    session_tern: u64,
+) -> Result {
+    let versions: Vec<String> = header.edge_versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    let _ = write!(
+        d,
+        "
+## tern vs edge-http on the ESP32-C3
+
+[`firmware/esp32c3-edge-http`](../firmware/esp32c3-edge-http) is the ESP32-C3 firmware with
+[edge-http](https://crates.io/crates/edge-http) in tern's place: the same bring-up, Wi-Fi,
+embassy-net stack, heap and socket slots (`common/board.rs`), the same `advanced_tests` URIs
+served by 7 handler tasks with 2,048-byte buffers, tern's 1,536-byte socket buffers and 5 s
+I/O timeouts, and the same GET every minute. Versions (its `Cargo.lock`): {versions}; the
+esp-rs and embassy crates are the C3's. Its handlers and GET are a crate of their own,
+`edge-http-examples`, as tern's are in `tern-embassy-examples`, and count with the HTTP
+stack in both. What edge-http cannot do that the tern firmware does, it does without (see
+[firmware/README.md](../firmware/README.md#the-edge-http-comparison-firmware)): a session
+context for `/adder` (its sum is per handler task), error responses from the server itself
+(400, 414, 431, 501, 505: edge-http closes the connection), an idle timeout longer than the
+5 s I/O timeout (which also bounds the wait for the next request), redirects and URL parsing
+in the client.
+
+| | tern | edge-http | edge-http − tern |
+|---|---:|---:|---:|
+",
+        versions = versions.join(", "),
+    );
+    let labels = [
+        "`.text`",
+        "`.rodata*`",
+        "RAM images (`.data*`, `.rwtext*`, `.trap`) and `.flash.appdesc`",
+        "**flash**",
+        "`.data*`",
+        "`.bss`",
+        "`.rwtext*` and `.trap` (code run from RAM)",
+        "static RAM: `.data*` + `.bss`",
+        "**static RAM** (with the code in RAM)",
+    ];
+    let (t, e) = (section_rows(tern), section_rows(edge));
+    for ((label, t), e) in labels.iter().zip(t).zip(e) {
+        let _ = writeln!(d, "| {label} | {} | {} | {} |", thousands(t), thousands(e), delta(e, t));
+    }
+
+    // The HTTP stacks' code.
+    let library = |r: &Report| {
+        let (lines, bloat) = r.tern_code();
+        let (ex_lines, ex_bloat) = r.crate_code(r.chip.examples);
+        (lines - ex_lines, bloat - ex_bloat)
+    };
+    let (t_lib, e_lib) = (library(tern), library(edge));
+    let (t_ex, e_ex) = (tern.crate_code(tern.chip.examples), edge.crate_code(edge.chip.examples));
+    let (t_all, e_all) = (tern.tern_code(), edge.tern_code());
+    let (t_app, e_app) = (tern.code_of(&[Group::App]), edge.code_of(&[Group::App]));
+    let network = |r: &Report| {
+        let (a, b) = (r.crate_code("embassy_net"), r.crate_code("smoltcp"));
+        (a.0 + b.0, a.1 + b.1)
+    };
+    let (t_net, e_net) = (network(tern), network(edge));
+    let share = |n: u64, r: &Report| format!("{} ({})", thousands(n), percent(n, r.text));
+    let _ = write!(
+        d,
+        "
+The HTTP stack's code (as in the tables above: by source line, and by symbol with
+cargo-bloat). tern's library is tern-proto and tern-embassy with httparse and the hashes of
+Digest authentication and the WebSocket handshake; edge-http's is edge-http, edge-nal and
+edge-nal-embassy with httparse, base64 and sha1_smol (its WebSocket handshake).
+
+| code in `.text` | tern | edge-http | edge-http − tern |
+|---|---:|---:|---:|
+| HTTP library, by source line | {t_lib_l} | {e_lib_l} | {d_lib_l} |
+| example handlers and GET, by source line | {t_ex_l} | {e_ex_l} | {d_ex_l} |
+| **HTTP stack, by source line** | **{t_all_l}** | **{e_all_l}** | **{d_all_l}** |
+| HTTP stack, by symbol | {t_all_b} | {e_all_b} | {d_all_b} |
+| the firmware's own code (bring-up, tasks), by source line | {t_app_l} | {e_app_l} | {d_app_l} |
+| embassy-net and smoltcp, by source line | {t_net_l} | {e_net_l} | {d_net_l} |
+
+Not all of the difference in flash is the HTTP stack's: tern-embassy turns on embassy-net's
+`proto-ipv6` and `medium-ip`, so the tern firmware's network stack carries IPv6 and IP-only
+interfaces (most of the last row's difference; its socket slots are larger too), where the
+edge-http firmware asks edge-nal-embassy for IPv4 only, as the firmware itself does.
+
+| crate | firmware | by source line | by symbol |
+|---|---|---:|---:|
+",
+        t_lib_l = share(t_lib.0, tern),
+        e_lib_l = share(e_lib.0, edge),
+        d_lib_l = delta(e_lib.0, t_lib.0),
+        t_ex_l = share(t_ex.0, tern),
+        e_ex_l = share(e_ex.0, edge),
+        d_ex_l = delta(e_ex.0, t_ex.0),
+        t_all_l = share(t_all.0, tern),
+        e_all_l = share(e_all.0, edge),
+        d_all_l = delta(e_all.0, t_all.0),
+        t_all_b = share(t_all.1, tern),
+        e_all_b = share(e_all.1, edge),
+        d_all_b = delta(e_all.1, t_all.1),
+        t_app_l = share(t_app.0, tern),
+        e_app_l = share(e_app.0, edge),
+        d_app_l = delta(e_app.0, t_app.0),
+        t_net_l = share(t_net.0, tern),
+        e_net_l = share(e_net.0, edge),
+        d_net_l = delta(e_net.0, t_net.0),
+    );
+    for r in [tern, edge] {
+        for name in r.chip.stack_crates.iter().chain(r.chip.stack_deps) {
+            let (lines, bloat) = r.crate_code(name);
+            if lines > 0 || bloat > 0 {
+                let _ = writeln!(d, "| `{name}` | {} | {} | {} |", r.chip.stack, thousands(lines), thousands(bloat));
+            }
+        }
+    }
+
+    // RAM per session.
+    let edge_get = |name: &str| {
+        probes.edge.get(name).copied().ok_or_else(|| Error::new(format!("no edge-http probe figure {name}")))
+    };
+    let tern_get = |name: &str| {
+        probes.imc.get(name).copied().ok_or_else(|| Error::new(format!("no probe figure {name} for riscv32imc")))
+    };
+    let (buffer, socket, run) = (edge_get("BUFFER")?, edge_get("SOCKET_BUFFER")?, edge_get("RUN")?);
+    let run_share = run / SESSIONS;
+    let session_edge = buffer + 2 * socket + run_share;
+    let (engine, tern_socket, serve) =
+        (tern_get("ENGINE_BUFFER")?, tern_get("SOCKET_BUFFER")?, tern_get("SERVE_FIRMWARE")?);
+    let _ = write!(
+        d,
+        "
+RAM per server session, as [above](#ram-per-server-session) for tern. edge-http's
+`Server<7, 2048, 64>` holds each handler task's buffer; the socket buffers come from a pool
+of edge-nal-embassy's (`TcpBuffers<7, 1536, 1536>`, one slot per task); the 7 tasks'
+futures are one `Server::run` future, {run} bytes, which the table shares out evenly.
+
+| part | tern | edge-http |
+|---|---:|---:|
+| request buffer (tern: the engine buffer; edge-http: the task's buffer) | {engine} | {buffer} |
+| socket receive buffer | {tern_socket} | {socket} |
+| socket transmit buffer | {tern_socket} | {socket} |
+| future (tern: `serve`; edge-http: a seventh of `Server::run`) | {serve} | {run_share} |
+| **per session** | **{session_tern}** | **{session_edge}** |
+| **7 sessions** | **{sessions_tern}** | **{sessions_edge}** |
+
+Two things make edge-http's share of the future larger than tern's `serve` future. One
+handler task's loop is {task} bytes, mostly one connection's `handle_connection` future
+({handle_connection}), of which `handle_request` takes {handle_request}: the `Connection`
+with the request's 64 header slots (edge-http's default `N`, 16 bytes each on riscv32, where
+tern keeps the parsed head in its engine buffer) and the handler's future, {handler} bytes
+(`/echo` holds a 2 KiB body in both firmware). And `run` is about twice its tasks (7 ×
+{task} = {tasks}): it builds them in a `heapless::Vec` and then moves the `Vec` into
+`pin!`, and rustc keeps both places in the future (the pattern of rust-lang/rust#59087).
+A task waiting for a connection holds the `accept` future, {accept} bytes, socket included.
+Shared by all sessions: tern's server tables ({server} bytes); edge-http has none (the
+handler and its 7 sums are in the `run` future).
+
+| edge-http figure (riscv32imc) | bytes |
+|---|---:|
+",
+        run = thousands(run),
+        engine = thousands(engine),
+        buffer = thousands(buffer),
+        tern_socket = thousands(tern_socket),
+        socket = thousands(socket),
+        serve = thousands(serve),
+        run_share = thousands(run_share),
+        session_tern = thousands(session_tern),
+        session_edge = thousands(session_edge),
+        sessions_tern = thousands(session_tern * SESSIONS),
+        sessions_edge = thousands(session_edge * SESSIONS),
+        task = thousands(edge_get("TASK")?),
+        tasks = thousands(SESSIONS * edge_get("TASK")?),
+        handle_connection = thousands(edge_get("HANDLE_CONNECTION")?),
+        handle_request = thousands(edge_get("HANDLE_REQUEST")?),
+        handler = thousands(edge_get("HANDLER")?),
+        accept = thousands(edge_get("ACCEPT")?),
+        server = thousands(tern_get("SERVER_FIRMWARE")?),
+    );
+    for probe in EDGE_PROBES {
+        let _ = writeln!(d, "| {} | {} |", probe.what, thousands(edge_get(probe.name)?));
+    }
+    d.push_str(&edge_check(edge, &probes.edge));
+    Ok(())
+}
+
+/// The edge-http firmware's statics against the probe's figures.
+fn edge_check(r: &Report, sizes: &BTreeMap<String, u64>) -> String {
+    let find = |suffix: &str| r.statics.iter().find(|(name, _, _)| name.ends_with(suffix)).map(|(_, _, size)| *size);
+    let figure = |name: &str| sizes.get(name).copied();
+    let (Some(server), Some(sockets), Some(pool), Some(client_pool), Some(client_sockets)) = (
+        find("::app::SERVER"),
+        find("::app::SERVER_SOCKETS"),
+        find("::server_task::POOL"),
+        find("::client_task::POOL"),
+        find("::app::CLIENT_SOCKETS"),
+    ) else {
+        return String::new();
+    };
+    let (Some(buffer), Some(slot), Some(run), Some(get)) =
+        (figure("BUFFER"), figure("SOCKET_SLOT"), figure("RUN"), figure("GET"))
+    else {
+        return String::new();
+    };
+    format!(
+        "
+The edge-http firmware's statics agree: `app::SERVER` is {server} bytes (7 × {buffer} and the
+`ConstStaticCell`'s flag), `app::SERVER_SOCKETS` {sockets} (7 slots of {slot} and the cell's
+flag), the server task's pool {pool} (the `run` future, {run}, and {rest} of task header and
+the `server` function around it). The client: its task's pool {client_pool} bytes (the GET
+future, {get}, the 2 KiB connection buffer and the 256-byte piece), its socket buffers
+`app::CLIENT_SOCKETS` {client_sockets} bytes.
+",
+        server = thousands(server),
+        buffer = thousands(buffer),
+        sockets = thousands(sockets),
+        slot = thousands(slot),
+        pool = thousands(pool),
+        run = thousands(run),
+        rest = thousands(pool.saturating_sub(run)),
+        client_pool = thousands(client_pool),
+        get = thousands(get),
+        client_sockets = thousands(client_sockets),
+    )
+}
+
 fn render_reproduce(d: &mut String) {
     d.push_str(
         "
@@ -1624,15 +2149,17 @@ fn render_reproduce(d: &mut String) {
 cargo xtask size
 ```
 
-It builds both firmware (`cargo build --release` in each project, into `target/firmware`,
-as `cargo xtask ci` does), installs cargo-bloat when it is missing
+It builds the three firmware (`cargo build --release` in each project, into
+`target/firmware`, as `cargo xtask ci` does), installs cargo-bloat when it is missing
 (`cargo install cargo-bloat --locked`), runs `cargo bloat --release --crates -n 0
 --message-format json` in each project, reads the sections, symbols and line tables with
 llvm-size, llvm-nm and llvm-dwarfdump (Debian package llvm; the C6 also needs clang and
-libnewlib-dev for ring), builds the probe crate in `target/size-probe` for both targets, and
-rewrites this file. Two runs give the same file but for the date. On a 2-core machine it
+libnewlib-dev for ring), builds the probe crate in `target/size-probe` for both targets and
+the edge-http one in `target/size-probe-edge`, and rewrites this file. Two runs give the same file but for the date. On a 2-core machine it
 took 2.5 min from empty `target/firmware` and `target/size-probe` (the firmware builds 2 min,
-the probe 30 s) and 5 s when nothing changed; installing cargo-bloat adds 15 to 30 s.
+the probe 30 s) before the edge-http firmware, which adds about 25 s (its build reuses the
+C3's crates) and 10 s for its probe, and 10 s when nothing changed; installing cargo-bloat
+adds 15 to 30 s.
 ",
     );
 }
@@ -1662,6 +2189,21 @@ mod tests {
         assert_eq!(symbol_crate("<T as core::fmt::Debug>::fmt").as_deref(), Some("core"));
         assert_eq!(symbol_crate("<&mut [u8] as x::Y>::z").as_deref(), Some("x"));
         assert_eq!(symbol_crate("memcpy"), None);
+    }
+
+    #[test]
+    fn source_paths_are_attributed() {
+        let origin = |path: &str| match path_origin(path, "/repo", "fw") {
+            Origin::Crate(name) => name,
+            Origin::Std => "std".to_string(),
+            Origin::NoCrate => "none".to_string(),
+        };
+        assert_eq!(origin("/repo/crates/tern-proto/src/lib.rs"), "tern_proto");
+        assert_eq!(origin("/repo/firmware/esp32c3/src/app.rs"), "fw");
+        assert_eq!(origin("/repo/firmware/common/board.rs"), "fw");
+        assert_eq!(origin("/repo/firmware/esp32c3-edge-http/edge-http-examples/src/fetch.rs"), "edge_http_examples");
+        assert_eq!(origin("/home/u/.cargo/registry/src/index.crates.io-1/edge-nal-0.7.0/src/lib.rs"), "edge_nal");
+        assert_eq!(origin("/rustc/abc/library/core/src/fmt/mod.rs"), "std");
     }
 
     #[test]
