@@ -1994,10 +1994,10 @@ edge-nal-embassy with httparse, base64 and sha1_smol (its WebSocket handshake).
 | the firmware's own code (bring-up, tasks), by source line | {t_app_l} | {e_app_l} | {d_app_l} |
 | embassy-net and smoltcp, by source line | {t_net_l} | {e_net_l} | {d_net_l} |
 
-Not all of the difference in flash is the HTTP stack's: tern-embassy turns on embassy-net's
-`proto-ipv6` and `medium-ip`, so the tern firmware's network stack carries IPv6 and IP-only
-interfaces (most of the last row's difference; its socket slots are larger too), where the
-edge-http firmware asks edge-nal-embassy for IPv4 only, as the firmware itself does.
+Both firmware images ask for IPv4 only: tern-embassy's `ipv6` feature (on by default) is off
+in the firmware, as edge-nal-embassy's is in the edge-http image. tern-embassy still turns on
+embassy-net's `medium-ip` (smoltcp builds with no medium otherwise), which accounts for what
+the last row still differs.
 
 | crate | firmware | by source line | by symbol |
 |---|---|---:|---:|

@@ -101,9 +101,14 @@ pub async fn close_gracefully(socket: &mut TcpSocket<'_>, linger: Duration) {
     let _ = with_timeout(Duration::from_millis(50), socket.flush()).await;
 }
 
-/// A host name or address literal to an address, through the stack's DNS (A, then AAAA).
+/// A host name or address literal to an address, through the stack's DNS (A, then AAAA with
+/// feature `ipv6`).
 async fn resolve(stack: Stack<'_>, host: &str) -> Result<IpAddress, ConnectError> {
-    for qtype in [DnsQueryType::A, DnsQueryType::Aaaa] {
+    #[cfg(feature = "ipv6")]
+    let kinds = [DnsQueryType::A, DnsQueryType::Aaaa];
+    #[cfg(not(feature = "ipv6"))]
+    let kinds = [DnsQueryType::A];
+    for qtype in kinds {
         if let Ok(addresses) = stack.dns_query(host, qtype).await
             && let Some(address) = addresses.first()
         {
