@@ -6,34 +6,13 @@
 //! after parsing; `tern_head_only` is the parse alone.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod inputs;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use inputs::{REQUEST, RESPONSE, SLOTS};
 use std::hint::black_box;
 use tern_proto::body::{request_body, response_body};
 use tern_proto::{EMPTY_SLOT, Limits, Method, RequestHead, ResponseHead};
-
-/// A browser's GET, as a device's web UI receives it.
-const REQUEST: &[u8] = b"GET /api/v1/status?verbose=1 HTTP/1.1\r\n\
-Host: esp32.local\r\n\
-User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
-Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
-Accept-Language: en-US,en;q=0.5\r\n\
-Accept-Encoding: gzip, deflate\r\n\
-Connection: keep-alive\r\n\
-Cookie: session=4f2a9c1e7b; theme=dark\r\n\
-Upgrade-Insecure-Requests: 1\r\n\
-Cache-Control: max-age=0\r\n\r\n";
-
-/// A typical API server's answer.
-const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\n\
-Date: Sat, 21 Nov 2026 09:00:00 GMT\r\n\
-Server: nginx/1.26.2\r\n\
-Content-Type: application/json; charset=utf-8\r\n\
-Content-Length: 1234\r\n\
-Connection: keep-alive\r\n\
-Cache-Control: no-cache\r\n\
-ETag: \"6731-5f2a\"\r\n\r\n";
-
-const SLOTS: usize = 16;
 
 fn request_heads(c: &mut Criterion) {
     let limits = Limits { max_header_section_len: 4096, ..Limits::default() };
