@@ -156,6 +156,27 @@ impl<'b> HeadWriter<'b> {
         Ok(())
     }
 
+    /// Writes `name: value CRLF` for one of the engine's own field names (`Content-Type`,
+    /// `Connection`): a token by construction, so only the value is checked.
+    pub(crate) fn own_field(&mut self, name: &'static str, value: &[u8]) -> Result<(), LocalError> {
+        debug_assert!(is_token(name.as_bytes()), "{name} is not a token");
+        if !is_writable_field_value(value) {
+            return Err(LocalError::InvalidHeaderValue);
+        }
+        self.reserve(field_line_len(name, value))?;
+        self.put(&[name.as_bytes(), b": ", value, b"\r\n"]);
+        Ok(())
+    }
+
+    /// [`own_field`](Self::own_field) with a decimal value: digits need no check either.
+    pub(crate) fn own_field_u64(&mut self, name: &'static str, n: u64) -> Result<(), LocalError> {
+        debug_assert!(is_token(name.as_bytes()), "{name} is not a token");
+        let d = Decimal::new(n);
+        self.reserve(field_line_len(name, d.as_bytes()))?;
+        self.put(&[name.as_bytes(), b": ", d.as_bytes(), b"\r\n"]);
+        Ok(())
+    }
+
     /// Writes `name: <decimal n> CRLF`, e.g. Content-Length, without formatting machinery.
     pub fn field_u64(&mut self, name: &str, n: u64) -> Result<(), LocalError> {
         let d = Decimal::new(n);

@@ -10,7 +10,6 @@ use crate::head::{Parse, RequestHead};
 use crate::method::Method;
 use crate::server::HttpdErrCode;
 use crate::server::event::{ServerEventKind, report};
-use crate::server::query::header_value;
 use crate::syntax::{eq_ignore_case, list_elements};
 use crate::time::Instant;
 use crate::version::Version;
@@ -468,7 +467,6 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         current.version = head.version;
         current.is_head = head.method == Method::Head;
         let body = request_body(&head, &limits);
-        let raw = rx.get(head_start..head_len).unwrap_or_default();
         let mut close = false;
         let mut keep_alive = false;
         for value in head.headers.get_all("connection") {
@@ -477,8 +475,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 keep_alive |= eq_ignore_case(token, b"keep-alive");
             }
         }
+        // From the parsed fields: the raw head would be scanned byte by byte again.
         let expects_continue =
-            header_value(raw, "expect").is_some_and(|v| eq_ignore_case(v.trim_ascii(), b"100-continue"));
+            head.headers.get("expect").is_some_and(|v| eq_ignore_case(v.trim_ascii(), b"100-continue"));
         current.client_close = close || (head.version == Version::Http10 && !keep_alive);
         current.keep_alive_10 = head.version == Version::Http10 && keep_alive && !close;
         report(Some(self.id), ServerEventKind::OnHeader);

@@ -261,12 +261,12 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         let mut w = HeadWriter::new(tx.get_mut(at..).unwrap_or_default());
         w.status_line(Version::Http11, response.status, reason)?;
         if !response.content_type.is_empty() {
-            w.field("Content-Type", response.content_type.as_bytes())?;
+            w.own_field("Content-Type", response.content_type.as_bytes())?;
         }
         match framing {
             _ if bodyless => {}
-            HeadFraming::Length(n) => w.field_u64("Content-Length", n)?,
-            HeadFraming::Chunked if framed_chunks => w.field("Transfer-Encoding", b"chunked")?,
+            HeadFraming::Length(n) => w.own_field_u64("Content-Length", n)?,
+            HeadFraming::Chunked if framed_chunks => w.own_field("Transfer-Encoding", b"chunked")?,
             HeadFraming::Chunked => {}
         }
         for (name, value) in response.headers {
@@ -274,9 +274,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         }
         if !own_connection {
             if close {
-                w.field("Connection", b"close")?;
+                w.own_field("Connection", b"close")?;
             } else if keep_alive_10 {
-                w.field("Connection", b"keep-alive")?;
+                w.own_field("Connection", b"keep-alive")?;
             }
         }
         let n = w.finish()?;
