@@ -196,6 +196,13 @@ impl ChunkedDecoder {
                     return Ok((pos + n, Decoded::Data(data)));
                 }
                 State::Trailer => return self.trailer_line(rest, pos),
+                State::DataCr | State::SizeStart
+                    if let Some((used, size)) = whole_size_line(rest, self.state == State::DataCr) =>
+                {
+                    pos += used;
+                    self.size = size;
+                    self.end_size_line()?;
+                }
                 _ => {
                     let Some(&b) = rest.first() else {
                         return Ok((pos, Decoded::NeedMore));
@@ -356,6 +363,35 @@ impl ChunkedDecoder {
 }
 
 /// The value of a hex digit.
+/// The common framing in one go: `[CRLF] 1*16HEXDIG CRLF` whole at the start of `rest` (the
+/// previous chunk's terminator when `after_data`, then a size line without extensions), as
+/// (bytes, size). `None` for anything else, partial input included: the byte-by-byte path
+/// then takes it, with the same outcome and its precise errors.
+fn whole_size_line(rest: &[u8], after_data: bool) -> Option<(usize, u64)> {
+    let start = if after_data {
+        if rest.get(..2)? != b"\r\n" {
+            return None;
+        }
+        2
+    } else {
+        0
+    };
+    let mut size = 0u64;
+    let mut end = start;
+    while let Some(digit) = rest.get(end).and_then(|&b| hex_value(b)) {
+        if end - start == 16 {
+            // A 17th digit may overflow: the byte path decides.
+            return None;
+        }
+        size = (size << 4) | u64::from(digit);
+        end += 1;
+    }
+    if end == start || rest.get(end..end + 2)? != b"\r\n" {
+        return None;
+    }
+    Some((end + 2, size))
+}
+
 const fn hex_value(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
