@@ -62,20 +62,20 @@ pub(crate) struct HeadPlan<'s> {
 }
 
 impl HeadPlan<'_> {
-    fn stored_header(&self, n: u16) -> Option<(&str, &[u8])> {
+    fn stored_header(&self, n: u16) -> Option<(&[u8], &[u8])> {
         self.store.headers(self.store_buf).nth(usize::from(n))
     }
 
     /// Whether a stored header is written as is. Framing fields are ours to write, an
     /// `Authorization` the caller set wins over computed credentials only when there are none,
     /// and `Expect: 100-continue` goes only with content (RFC 9110 section 10.1.1).
-    fn writes_stored(&self, name: &str, value: &[u8]) -> bool {
+    fn writes_stored(&self, name: &[u8], value: &[u8]) -> bool {
         let no_content = matches!(self.framing, BodyFraming::None | BodyFraming::Length(0));
-        !(name.eq_ignore_ascii_case("content-length")
-            || name.eq_ignore_ascii_case("transfer-encoding")
-            || (self.drop_content_type && name.eq_ignore_ascii_case("content-type"))
-            || (!matches!(self.auth, AuthPlan::None) && name.eq_ignore_ascii_case("authorization"))
-            || (no_content && name.eq_ignore_ascii_case("expect") && value.eq_ignore_ascii_case(b"100-continue")))
+        !(name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"transfer-encoding")
+            || (self.drop_content_type && name.eq_ignore_ascii_case(b"content-type"))
+            || (!matches!(self.auth, AuthPlan::None) && name.eq_ignore_ascii_case(b"authorization"))
+            || (no_content && name.eq_ignore_ascii_case(b"expect") && value.eq_ignore_ascii_case(b"100-continue")))
     }
 
     fn credentials(&self) -> (&[u8], &[u8]) {
@@ -161,7 +161,7 @@ impl HeadPlan<'_> {
             }
             Line::Header(n) => {
                 if let Some((name, value)) = self.stored_header(n) {
-                    w.field(name.as_bytes(), value);
+                    w.field(name, value);
                 }
             }
             Line::Authorization => {

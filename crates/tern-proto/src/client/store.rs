@@ -106,8 +106,9 @@ impl Store {
         buf.get(found.start + name.len() + 1..found.start + found.len)
     }
 
-    /// Request headers in order, as (name, value).
-    pub(crate) fn headers<'b>(&self, buf: &'b [u8]) -> impl Iterator<Item = (&'b str, &'b [u8])> + 'b {
+    /// Request headers in order, as (name, value) bytes (names were checked as tokens when
+    /// stored, so the head writer copies them without a UTF-8 pass).
+    pub(crate) fn headers<'b>(&self, buf: &'b [u8]) -> impl Iterator<Item = (&'b [u8], &'b [u8])> + 'b {
         self.records(buf).filter(|(tag, _)| *tag == Tag::Header as u8).filter_map(|(_, bytes)| split_header(bytes))
     }
 
@@ -240,10 +241,10 @@ fn header_named(bytes: &[u8], name: &str) -> bool {
         && bytes.get(name.len()) == Some(&b':')
 }
 
-fn split_header(bytes: &[u8]) -> Option<(&str, &[u8])> {
+fn split_header(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = bytes.iter().position(|&b| b == b':')?;
     let (name, rest) = bytes.split_at(colon);
-    Some((core::str::from_utf8(name).ok()?, rest.get(1..)?))
+    Some((name, rest.get(1..)?))
 }
 
 #[cfg(test)]
@@ -259,7 +260,7 @@ mod tests {
         store.set(&mut buf, Tag::Url, &[b"http://a/", b"x"]).unwrap();
         store.set_header(&mut buf, "user-agent", b"longer agent").unwrap();
         let headers: Vec<_> = store.headers(&buf).collect();
-        assert_eq!(headers, [("user-agent", &b"longer agent"[..]), ("Host", b"a")]);
+        assert_eq!(headers, [(&b"user-agent"[..], &b"longer agent"[..]), (b"Host", b"a")]);
         assert_eq!(store.get(&buf, Tag::Url), Some(&b"http://a/x"[..]));
         assert_eq!(store.header(&buf, "HOST"), Some(&b"a"[..]));
         assert!(store.remove_header(&mut buf, "host"));
