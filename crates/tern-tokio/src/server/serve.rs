@@ -183,6 +183,13 @@ async fn serve_session(
         };
         let Some(next) = next else { return };
         conn = next;
+        if !conn.engine.has_buffered_input() {
+            // The client has just had its response and its next request is not here yet:
+            // reading at once would only find the socket empty (a recvfrom answering EAGAIN
+            // for almost every keep-alive request under load). Letting the other sessions run
+            // first gives it the time to arrive.
+            tokio::task::yield_now().await;
+        }
     }
 }
 

@@ -310,6 +310,13 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         &self.config
     }
 
+    /// Whether received bytes wait in the buffer, unparsed (a pipelined request, say): the
+    /// next request may need no read from the socket. An adapter can use it to decide
+    /// whether to let other connections run before reading.
+    pub fn has_buffered_input(&self) -> bool {
+        self.pos < self.end
+    }
+
     /// True once the connection is closed.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
