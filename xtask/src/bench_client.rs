@@ -82,7 +82,7 @@ pub(crate) fn main(quick: bool) -> Result {
     let bench_client = release.join("bench_client");
     let _server = start(&release.join("hyper_hello").to_string_lossy(), PORT)?;
     let url = format!("http://127.0.0.1:{PORT}/hello");
-    let n = if quick { 2_000 } else { 5_000 };
+    let n = if quick { 5_000 } else { 20_000 };
 
     let mut rounds: Vec<Vec<f64>> = Vec::new();
     println!("requests per second, {n} more requests per run, server hyper_hello on core 0");
