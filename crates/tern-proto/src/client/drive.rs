@@ -532,11 +532,16 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         let (_, tx, store_buf) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
         let store_buf: &[u8] = store_buf;
         let url_str = self.store.get_str(store_buf, Tag::Url).unwrap_or_default();
-        let url = Url::parse(url_str).map_err(ClientError::Url)?;
-        let (path, query) = url.target();
-        // The stored URL always has a path, so path and query end it as one string.
-        let target_len = path.len() + query.map_or(0, |q| q.len() + 1);
-        let target = url_str.get(url_str.len().saturating_sub(target_len)..).unwrap_or(path);
+        let target = match stored_target(url_str) {
+            Some(target) => target,
+            None => {
+                let url = Url::parse(url_str).map_err(ClientError::Url)?;
+                let (path, query) = url.target();
+                // The stored URL always has a path, so path and query end it as one string.
+                let target_len = path.len() + query.map_or(0, |q| q.len() + 1);
+                url_str.get(url_str.len().saturating_sub(target_len)..).unwrap_or(path)
+            }
+        };
         let close = !self.settings.keep_alive && self.store.header(store_buf, "Connection").is_none();
         let plan = HeadPlan {
             method: self.req.method,
@@ -1283,4 +1288,14 @@ fn mix(seed: u64, counter: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// The request-target of a stored URL without parsing it again for every request: the URL
+/// was normalized when stored (`store_url`: `scheme://authority`, no userinfo, then a path
+/// that is never empty and starts with `/`, then the query), so the target is everything from
+/// the first `/` after `://`. `None` for anything else, which the caller parses in full.
+fn stored_target(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let start = rest.find(['/', '?', '#'])?;
+    rest.get(start..).filter(|target| target.starts_with('/'))
 }
