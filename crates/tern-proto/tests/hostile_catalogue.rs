@@ -45,7 +45,10 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
         Ok(r) => r,
         Err(p) => Err(format!(
             "panicked: {}",
-            p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_default()
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
         )),
     }
 }
@@ -232,7 +235,7 @@ fn show_frame(info: &FrameInfo, payload: &[u8]) -> String {
 
 /// The receiver's verdict on `pieces`: `ok FRAMES...` or `error DEBUG CODE`, and the complete
 /// frames.
-fn receive(role: Role, pieces: Vec<&[u8]>) -> (String, Vec<(FrameInfo, Vec<u8>)>) {
+fn receive(role: Role, pieces: Vec<&[u8]>) -> (String, Frames) {
     use ws_support::Ev;
     let evs = ws_support::run(role, WS_MAX, pieces);
     let mut frames = Vec::new();
@@ -250,11 +253,14 @@ fn receive(role: Role, pieces: Vec<&[u8]>) -> (String, Vec<(FrameInfo, Vec<u8>)>
     (format!("ok {}", shown.join(" ")).trim_end().to_owned(), frames)
 }
 
+/// Frames received whole, with their payloads.
+type Frames = Vec<(FrameInfo, Vec<u8>)>;
+
 type WsHandler = fn(&mut server_support::Ctx<'_>, FrameInfo) -> HandlerOutcome;
 
 /// What the server engine did with `frames` after a good handshake: the data frames its
 /// handler saw, the close code of the close frame it sent last (if any), and whether it closed.
-fn serve_ws(frames: &[u8]) -> (Vec<(FrameInfo, Vec<u8>)>, Option<u16>, bool) {
+fn serve_ws(frames: &[u8]) -> (Frames, Option<u16>, bool) {
     use server_support::*;
     let mut input = b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -346,10 +352,10 @@ fn check_ws(case: &Case) -> Result<(), String> {
     if error_code.is_none() && seen != data {
         return Err(format!("the server engine's handler saw `{}`", show(&seen)));
     }
-    if let Some(code) = error_code {
-        if close != Some(code) || !closed {
-            return Err(format!("the server engine sent close {close:?} (closed: {closed})"));
-        }
+    if let Some(code) = error_code
+        && (close != Some(code) || !closed)
+    {
+        return Err(format!("the server engine sent close {close:?} (closed: {closed})"));
     }
     Ok(())
 }
@@ -394,8 +400,13 @@ fn the_catalogue_covers_every_category_of_issue_9() {
         assert!(n >= 5, "category {required:?} has {n} cases; at least 5");
     }
     // Each file has at least one case of each kind of verdict.
-    assert!(client.iter().any(|c| c.expect_text.starts_with("ok")) && client.iter().any(|c| c.expect_text.starts_with("error")));
-    assert!(ws.iter().any(|c| c.expect_text.starts_with("ok")) && ws.iter().any(|c| c.expect_text.starts_with("error")));
+    assert!(
+        client.iter().any(|c| c.expect_text.starts_with("ok"))
+            && client.iter().any(|c| c.expect_text.starts_with("error"))
+    );
+    assert!(
+        ws.iter().any(|c| c.expect_text.starts_with("ok")) && ws.iter().any(|c| c.expect_text.starts_with("error"))
+    );
     assert!(ws.iter().any(|c| c.field("role") == Some("client")));
 }
 

@@ -22,9 +22,9 @@ use tern_tokio::server::{Config, Error, HandlerResult, HttpdErrCode, Request, Se
 
 /// The server's `recv_wait_timeout`: short, so the 408 cases do not take 5 s each.
 const RECV_WAIT_MS: u32 = 500;
-/// How long a kept session must stay silent and open after its last expected response: longer
-/// than `RECV_WAIT_MS`, so a late 408 or close is not mistaken for keep-alive.
-const KEEP_QUIET: Duration = Duration::from_millis(800);
+/// How long a kept session must stay silent and open after its last expected response: twice
+/// `RECV_WAIT_MS`, so a late 408 or close is not mistaken for keep-alive.
+const KEEP_QUIET: Duration = Duration::from_millis(1000);
 /// How long to wait for a response or for the close.
 const PATIENCE: Duration = Duration::from_secs(5);
 /// Cases run at once (each on its own connection).
@@ -62,8 +62,11 @@ async fn start() -> (Server, SocketAddr) {
     (server, addr)
 }
 
-/// The complete responses at the start of `bytes` (status and body), and the bytes they took.
-fn parse_responses(mut bytes: &[u8]) -> (Vec<(u16, Vec<u8>)>, usize) {
+/// Responses as (status, body).
+type Responses = Vec<(u16, Vec<u8>)>;
+
+/// The complete responses at the start of `bytes`, and the bytes they took.
+fn parse_responses(mut bytes: &[u8]) -> (Responses, usize) {
     let total = bytes.len();
     let mut out = Vec::new();
     while let Some((resp, used)) = parse_head(bytes) {
@@ -80,7 +83,11 @@ fn parse_responses(mut bytes: &[u8]) -> (Vec<(u16, Vec<u8>)>, usize) {
 
 /// Sends a case's bytes on a fresh connection (the client never closes) and reads what comes
 /// back: the responses, and whether the server closed.
-fn exchange(addr: SocketAddr, case: &Case, expected: usize) -> Result<(Vec<(u16, Vec<u8>)>, bool), String> {
+fn exchange(addr: SocketAddr, case: &Case, expect: &ServerExpect) -> Result<(Responses, bool), String> {
+    let expected = expect.responses.len();
+    // After the last expected response: a close may take the server's linger (up to 200 ms),
+    // keep-alive is silence.
+    let then = if expect.close { PATIENCE } else { KEEP_QUIET };
     let raw = Raw::connect(addr);
     let mut stream = raw.stream;
     // The server may refuse and close before it read everything: a failed write is no failure.
@@ -88,13 +95,13 @@ fn exchange(addr: SocketAddr, case: &Case, expected: usize) -> Result<(Vec<(u16,
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     let mut deadline = Instant::now() + PATIENCE;
-    let mut quiet_from: Option<Instant> = None;
+    let mut all_in = false;
     loop {
         let (responses, used) = parse_responses(&buf);
-        if responses.len() >= expected && quiet_from.is_none() {
+        if responses.len() >= expected && !all_in {
             // Everything expected is in: from now on, silence means the session was kept.
-            quiet_from = Some(Instant::now());
-            deadline = Instant::now() + KEEP_QUIET;
+            all_in = true;
+            deadline = Instant::now() + then;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -113,7 +120,7 @@ fn exchange(addr: SocketAddr, case: &Case, expected: usize) -> Result<(Vec<(u16,
             }
             Ok(n) => {
                 buf.extend_from_slice(&chunk[..n]);
-                if quiet_from.is_some() {
+                if all_in {
                     // More than expected: read on until the server goes quiet or closes.
                     deadline = Instant::now() + KEEP_QUIET;
                 }
@@ -127,7 +134,7 @@ fn exchange(addr: SocketAddr, case: &Case, expected: usize) -> Result<(Vec<(u16,
 
 fn check(addr: SocketAddr, case: &Case) -> Result<(), String> {
     let mut expect = ServerExpect::parse(&case.expect).map_err(|e| format!("bad expect: {e}"))?;
-    let (mut responses, close) = exchange(addr, case, expect.responses.len())?;
+    let (mut responses, close) = exchange(addr, case, &expect)?;
     if case.field("split") == Some("whole") {
         // Whether an interim 100 goes out depends on how the bytes arrived: compare without.
         expect.responses.retain(|(s, _)| *s >= 200);

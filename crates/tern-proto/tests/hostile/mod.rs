@@ -280,10 +280,9 @@ impl ServerExpect {
     pub fn matches(&self, responses: &[(u16, Vec<u8>)], close: bool) -> bool {
         close == self.close
             && responses.len() == self.responses.len()
-            && responses
-                .iter()
-                .zip(&self.responses)
-                .all(|((status, body), (want, want_body))| status == want && want_body.as_ref().is_none_or(|b| b == body))
+            && responses.iter().zip(&self.responses).all(|((status, body), (want, want_body))| {
+                status == want && want_body.as_ref().is_none_or(|b| b == body)
+            })
     }
 }
 
