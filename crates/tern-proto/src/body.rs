@@ -130,9 +130,14 @@ fn check_codings(headers: &Headers<'_>) -> Result<(), RemoteError> {
     let mut last_is_chunked = false;
     for value in headers.get_all("transfer-encoding") {
         for coding in list_elements(value) {
-            // A coding may carry parameters: `gzip;q=1`. Only the name matters here.
-            let name = trim_ows(coding.split(|&b| b == b';').next().unwrap_or_default());
+            // A coding may carry parameters: `gzip;q=1`. chunked defines none, and a peer that
+            // ignored them would frame the message differently: refused.
+            let mut parts = coding.split(|&b| b == b';');
+            let name = trim_ows(parts.next().unwrap_or_default());
             last_is_chunked = eq_ignore_case(name, b"chunked");
+            if last_is_chunked && parts.next().is_some() {
+                return Err(FramingError::ChunkedWithParameters.into());
+            }
             if last_is_chunked {
                 chunked += 1;
             } else {

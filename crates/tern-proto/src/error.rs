@@ -110,6 +110,9 @@ pub enum Syntax {
     /// A field line starting with whitespace: obs-fold (RFC 9112 section 5.2), or whitespace
     /// between the start line and the first field (section 2.2).
     ObsoleteLineFolding,
+    /// Host missing from an HTTP/1.1 request, sent more than once, or not `host[:port]`
+    /// (RFC 9112 section 3.2: a server MUST answer 400).
+    Host,
 }
 
 impl Syntax {
@@ -125,6 +128,7 @@ impl Syntax {
             Syntax::HeaderValue => "header value",
             Syntax::BareCarriageReturn => "line ending (bare CR)",
             Syntax::ObsoleteLineFolding => "line folding (obs-fold)",
+            Syntax::Host => "Host field (missing, repeated or invalid)",
         }
     }
 }
@@ -160,6 +164,10 @@ pub enum FramingError {
     /// Transfer-Encoding in an HTTP/1.0 message (RFC 9112 section 6.1: faulty framing).
     #[error("Transfer-Encoding in an HTTP/1.0 message")]
     TransferEncodingInHttp10,
+    /// `chunked` with parameters (`chunked;q=1`): the coding defines none, and a recipient
+    /// that ignored them could frame the message differently (RFC 9112 section 7.1).
+    #[error("chunked with parameters")]
+    ChunkedWithParameters,
 }
 
 /// What was wrong with a chunked body (RFC 9112 section 7.1).

@@ -86,6 +86,61 @@ impl<'a> RequestHead<'a> {
     }
 }
 
+impl RequestHead<'_> {
+    /// The Host rules a server enforces (RFC 9112 section 3.2): an HTTP/1.1 request has
+    /// exactly one Host field, any request at most one, and its value is empty or
+    /// `uri-host [":" port]`. Otherwise [`Syntax::Host`], which a server answers with 400.
+    ///
+    /// ```
+    /// use tern_proto::{EMPTY_SLOT, Limits, RemoteError, RequestHead, Syntax};
+    /// let limits = Limits::default();
+    /// let mut slots = [EMPTY_SLOT; 8];
+    /// let (head, _) = RequestHead::parse(b"GET / HTTP/1.1\r\n\r\n", &mut slots, &limits)?.complete().unwrap();
+    /// assert_eq!(head.check_host(), Err(RemoteError::Malformed(Syntax::Host)));
+    /// # Ok::<(), RemoteError>(())
+    /// ```
+    pub fn check_host(&self) -> Result<(), RemoteError> {
+        let mut hosts = self.headers.get_all("host");
+        let verdict = match (hosts.next(), hosts.next()) {
+            (None, _) => self.version != Version::Http11,
+            (Some(value), None) => is_host_value(value),
+            (Some(_), Some(_)) => false,
+        };
+        if verdict { Ok(()) } else { Err(RemoteError::Malformed(Syntax::Host)) }
+    }
+}
+
+/// `uri-host [":" port]` or empty (RFC 9112 section 3.2, RFC 3986 section 3.2.2): an IP
+/// literal in brackets, or a reg-name / IPv4 address of unreserved, sub-delims and
+/// percent-encoded bytes, then an optional port of digits.
+fn is_host_value(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let (host, rest) = if value.first() == Some(&b'[') {
+        let Some(close) = value.iter().position(|&b| b == b']') else { return false };
+        let (literal, rest) = value.split_at(close + 1);
+        let inner = literal.get(1..literal.len() - 1).unwrap_or_default();
+        if inner.is_empty() || !inner.iter().all(|&b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'v' | b'V')) {
+            return false;
+        }
+        (literal, rest)
+    } else {
+        let end = value.iter().position(|&b| b == b':').unwrap_or(value.len());
+        let (name, rest) = value.split_at(end);
+        // unreserved, sub-delims and `%` of pct-encoded (RFC 3986 section 3.2.2).
+        let reg_name = name.iter().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(b));
+        if !reg_name {
+            return false;
+        }
+        (name, rest)
+    };
+    let port_ok = match rest.split_first() {
+        None => true,
+        Some((b':', port)) => port.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    };
+    port_ok && (!host.is_empty() || rest.is_empty())
+}
+
 /// The limit checks for a head httparse parsed completely, from httparse's own slices: the
 /// same verdicts as [`scan_limits`] gives on that input, without another pass over it.
 fn check_complete(input: &[u8], method: &str, target: &str, len: usize, limits: &Limits) -> Result<(), RemoteError> {

@@ -466,7 +466,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         current.target = (target_start, target_start + head.target.len());
         current.version = head.version;
         current.is_head = head.method == Method::Head;
-        let body = request_body(&head, &limits);
+        let body = head.check_host().and_then(|()| request_body(&head, &limits));
         let mut close = false;
         let mut keep_alive = false;
         for value in head.headers.get_all("connection") {
