@@ -270,7 +270,9 @@ fn serve(
             }
             Ok(Completion::Error(code)) => {
                 seen.push(Seen::Refused(code));
-                heads.push(false);
+                // A request refused after its head was read (a missing Host, bad framing) is
+                // still a HEAD when it was one: its error response has no body.
+                heads.push(conn.answers_head());
                 if handler == 7 {
                     // An error handler that answers and asks to keep the session.
                     if conn.send_err(code, Some("custom")).is_ok() {

@@ -310,6 +310,12 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         &self.config
     }
 
+    /// Whether the request being answered, served or refused after its head was read (a
+    /// missing Host, bad framing), is a HEAD: its response goes out without a body.
+    pub fn answers_head(&self) -> bool {
+        self.current.is_head
+    }
+
     /// Whether received bytes wait in the buffer, unparsed (a pipelined request, say): the
     /// next request may need no read from the socket. An adapter can use it to decide
     /// whether to let other connections run before reading.
