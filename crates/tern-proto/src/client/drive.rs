@@ -729,7 +729,12 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
         }
         let limits = self.settings.limits;
         let (rx, _, _) = split(self.buf.as_mut(), self.rx_size, self.tx_size);
-        let input = rx.get(..self.resp.end).unwrap_or_default();
+        // The head must fit the buffer less the body window: only that much is parsed, so the
+        // verdict on an over-long head does not depend on how many bytes beyond it one read
+        // happened to bring (a head with too many fields is that, or too long, whatever the
+        // split).
+        let room = rx.len().saturating_sub(MIN_BODY_WINDOW);
+        let input = rx.get(..self.resp.end.min(room)).unwrap_or_default();
         let mut slots = [EMPTY_SLOT; MAX_RESPONSE_FIELDS];
         let parsed = ResponseHead::parse(input, &mut slots, &limits);
         let (status, head_len) = match parsed {
@@ -738,8 +743,8 @@ impl<'a, B: AsMut<[u8]> + AsRef<[u8]>, H: EventHandler> Client<'a, B, H> {
                 return Next::Continue;
             }
             Ok(Parse::Partial) => {
-                if self.resp.end + MIN_BODY_WINDOW >= rx.len() {
-                    let max = (rx.len() - MIN_BODY_WINDOW) as u64;
+                if self.resp.end >= room {
+                    let max = room as u64;
                     self.fail(ClientError::Remote(RemoteError::TooLarge { limit: Limit::HeaderSection, max }));
                     return Next::Continue;
                 }
