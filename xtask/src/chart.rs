@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::cmd::thousands;
+
 const WIDTH: f64 = 720.0;
 const LABEL: f64 = 150.0;
 const BAR: f64 = 26.0;
@@ -39,25 +41,12 @@ pub(crate) fn bars(title: &str, subtitle: &str, unit: &str, bars: &[(&str, f64)]
             r#"<text x="{:.1}" y="{:.0}">{} {}</text>"#,
             LABEL + w + 6.0,
             y + BAR * 0.68,
-            thousands(value),
+            thousands(value.max(0.0).round() as u64),
             escape(unit)
         );
     }
     svg.push_str("</svg>\n");
     svg
-}
-
-/// `value` rounded, with thousands separated by commas.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn escape(text: &str) -> String {

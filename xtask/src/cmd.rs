@@ -48,6 +48,19 @@ pub(crate) fn display_path(path: &Path) -> String {
     path.strip_prefix(&root).unwrap_or(path).display().to_string()
 }
 
+/// `1234567` → `1,234,567`: the figures of xtask's documents and charts.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Formats a duration as seconds with one decimal: `12.3s`, or `2m05.1s` past a minute.
 pub(crate) fn format_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
