@@ -1,5 +1,5 @@
-//! `cargo xtask fuzz TARGET [--time SECONDS] [-- LIBFUZZER_ARGS...]`: fuzz one target, and
-//! [`smoke`], the short run of every target that `cargo xtask ci` ends with.
+//! `cargo xtask fuzz TARGET [--time SECONDS] [--merge] [-- LIBFUZZER_ARGS...]`: fuzz one
+//! target, and [`smoke`], the short run of every target that `cargo xtask ci` ends with.
 //!
 //! # Fuzzing on the pinned stable toolchain
 //!
@@ -14,11 +14,15 @@
 //!
 //! # Corpus and artifacts
 //!
-//! Seeds are checked in as `fuzz/corpus/<target>/seed-*` (.gitignore keeps only those). A run
-//! fuzzes a scratch corpus, `target/fuzz-corpus/<target>`, into which the seeds are copied
-//! first, so inputs libFuzzer generates never land in the checked-in tree; the scratch corpus
-//! persists between local runs and keeps growing. Crashing inputs go where cargo-fuzz puts
-//! them, `fuzz/artifacts/<target>/`; a failing run names the new files.
+//! The checked-in corpus is `fuzz/corpus/<target>/`: hand-written seeds named `seed-*` (crash
+//! regressions among them) and the minimized corpus of the long runs, named by content hash. A
+//! run fuzzes a scratch corpus, `target/fuzz-corpus/<target>`, into which the checked-in files
+//! are copied first, so inputs libFuzzer generates never land in the checked-in tree by
+//! themselves; the scratch corpus persists between local runs and keeps growing. With
+//! `--merge`, a clean run ends with libFuzzer's `-merge=1` from the scratch corpus into the
+//! checked-in one: only inputs that reach coverage the checked-in corpus does not are added,
+//! so it stays a minimized corpus. Crashing inputs go where cargo-fuzz puts them,
+//! `fuzz/artifacts/<target>/`; a failing run names the new files.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -28,10 +32,11 @@ use std::time::{Duration, SystemTime};
 use crate::cmd::{Cmd, Error, Result, display_path, root};
 
 /// One-line usage, for `cargo xtask --help`.
-pub(crate) const USAGE: &str = "cargo xtask fuzz TARGET [--time SECONDS] [-- LIBFUZZER_ARGS...]";
+pub(crate) const USAGE: &str = "cargo xtask fuzz TARGET [--time SECONDS] [--merge] [-- LIBFUZZER_ARGS...]";
 
 /// What `fuzz` does, for `cargo xtask --help`.
-pub(crate) const ABOUT: &str = "fuzz one target for longer (default 300 s); non-zero exit on a crash";
+pub(crate) const ABOUT: &str =
+    "fuzz one target for longer (default 300 s); non-zero exit on a crash; --merge adds new coverage to fuzz/corpus";
 
 /// The environment variable that sets the seconds per target of the CI smoke run.
 const SMOKE_SECS_VAR: &str = "TERN_FUZZ_SMOKE_SECS";
@@ -82,9 +87,12 @@ pub(crate) fn main(args: &[String]) -> Result {
     };
     let mut target = None;
     let mut secs = DEFAULT_SECS;
+    let mut merge = false;
     let mut rest = ours.iter();
     while let Some(arg) = rest.next() {
-        if arg == "--time" {
+        if arg == "--merge" {
+            merge = true;
+        } else if arg == "--time" {
             let value = rest.next().ok_or_else(|| Error::new("--time needs a number of seconds"))?;
             secs = parse_secs(value).map_err(|e| e.context("--time"))?;
         } else if let Some(value) = arg.strip_prefix("--time=") {
@@ -104,7 +112,32 @@ pub(crate) fn main(args: &[String]) -> Result {
     if !targets.iter().any(|t| t == target) {
         return Err(Error::new(format!("no fuzz target `{target}`; targets: {}", targets.join(", "))));
     }
-    run_target(target, secs, libfuzzer_args)
+    run_target(target, secs, libfuzzer_args)?;
+    if merge {
+        merge_into_checked_in(target)?;
+    }
+    Ok(())
+}
+
+/// Merges the scratch corpus of `target` into `fuzz/corpus/<target>/`: libFuzzer's
+/// `-merge=1` copies in only the inputs that add coverage to what is already checked in.
+fn merge_into_checked_in(target: &str) -> Result {
+    let checked_in = fuzz_dir().join("corpus").join(target);
+    let scratch = root().join("target").join("fuzz-corpus").join(target);
+    let before = files_in(&checked_in).len();
+    fuzz_cmd()
+        .arg("run")
+        .args(BUILD_FLAGS)
+        .arg(target)
+        .arg(&checked_in)
+        .arg(&scratch)
+        .arg("--")
+        .arg("-merge=1")
+        .run()
+        .map_err(|e| e.context(format!("merging the corpus of `{target}`")))?;
+    let after = files_in(&checked_in).len();
+    eprintln!("corpus: {} now holds {after} file(s), {} new", display_path(&checked_in), after.saturating_sub(before));
+    Ok(())
 }
 
 /// Parses a positive number of seconds.

@@ -1,10 +1,11 @@
 //! `cargo xtask interop-setup`: the real peers the interop tests talk to.
 //!
-//! Creates `target/interop-venv`, a Python virtual environment with httpbin and gunicorn at
+//! Creates `target/interop-venv`, a Python virtual environment with httpbin, gunicorn and h11 at
 //! pinned versions (the tests start `gunicorn -k gthread httpbin:app` on a free loopback port
-//! through `tern-testkit`). It does nothing when the environment already has them, so `ci` runs
-//! it before the tests at almost no cost. curl itself comes from the system (`.ci/run` installs
-//! it on a fresh machine).
+//! through `tern-testkit`, and `tern-tokio/tests/differential.rs` feeds the hostile-input
+//! catalogue to h11 through `tern-testkit/py/h11_verdicts.py`). It does nothing when the
+//! environment already has them, so `ci` runs it before the tests at almost no cost. curl itself
+//! comes from the system (`.ci/run` installs it on a fresh machine).
 
 use std::path::PathBuf;
 
@@ -14,10 +15,10 @@ use crate::cmd::{Cmd, Error, Result, root};
 pub(crate) const USAGE: &str = "cargo xtask interop-setup";
 
 /// What `interop-setup` does, for `cargo xtask --help`.
-pub(crate) const ABOUT: &str = "create target/interop-venv with httpbin + gunicorn for the interop tests";
+pub(crate) const ABOUT: &str = "create target/interop-venv with httpbin + gunicorn + h11 for the interop tests";
 
 /// The packages, pinned so every run talks to the same peers.
-const PACKAGES: [&str; 3] = ["httpbin==0.10.4", "gunicorn==27.0.1", "flask==3.1.3"];
+const PACKAGES: [&str; 4] = ["httpbin==0.10.4", "gunicorn==27.0.1", "flask==3.1.3", "h11==0.16.0"];
 
 /// Runs `cargo xtask interop-setup`.
 pub(crate) fn main(args: &[String]) -> Result {

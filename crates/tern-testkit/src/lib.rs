@@ -4,7 +4,9 @@
 //! - [`pki`]: a CA, server and client leaves, and broken certificates (expired, not yet valid,
 //!   wrong name, untrusted CA, bad signature), in memory and as PEM files;
 //! - [`openssl`]: `openssl s_server` on a free port, and one `openssl s_client` exchange;
-//! - [`nginx`]: nginx answering `hello from nginx`, plain or over TLS.
+//! - [`nginx`]: nginx answering `hello from nginx`, plain or over TLS;
+//! - [`differential`]: h11 and hyper fed the hostile-input catalogue, for the differential run
+//!   (docs/conformance.md).
 //!
 //! [`HttpBin`] starts httpbin under gunicorn with the threaded worker (so keep-alive works) on
 //! a free loopback port, from the Python virtual environment that `cargo xtask interop-setup`
@@ -14,6 +16,7 @@
 #![allow(clippy::panic)] // test support: a peer that cannot start must stop the test, loudly
 
 pub mod bench_peer;
+pub mod differential;
 mod hyper_server;
 pub mod nginx;
 pub mod openssl;
