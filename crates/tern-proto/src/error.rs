@@ -180,7 +180,9 @@ pub enum ChunkError {
     /// The chunk-size does not fit in 64 bits.
     #[error("chunk size overflows 64 bits")]
     SizeOverflow,
-    /// A chunk extension holds a control byte.
+    /// A chunk extension holds a control byte, or the whitespace or extensions after a
+    /// chunk-size end in a bare LF: there only CRLF ends the line, since a recipient that skips
+    /// them up to CRLF would read a different chunk size (RFC 9112 section 7.1.1).
     #[error("invalid chunk extension")]
     InvalidExtension,
     /// Chunk data not followed by a line ending.

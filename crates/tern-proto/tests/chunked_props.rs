@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use tern_proto::chunked::{
     ChunkHeader, ChunkedDecoder, Decoded, chunk_len, chunk_parts, encode_chunk, encode_last_chunk, last_chunk_len,
 };
-use tern_proto::{Field, Limits, RemoteError};
+use tern_proto::{ChunkError, Field, Limits, RemoteError};
 
 /// A decoded body: data, trailers, and whether End was seen.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -112,7 +112,9 @@ fn write_size_line(out: &mut Vec<u8>, c: &WireChunk) {
     out.extend_from_slice(size.as_bytes());
     out.extend_from_slice(c.bws.as_bytes());
     out.extend_from_slice(c.ext.as_bytes());
-    out.extend_from_slice(eol(c.crlf_size));
+    // A bare LF ends a size line only right after the size; after BWS or an extension only CRLF
+    // does (a bare LF there is refused: see `bare_lf_after_bws_or_extension_is_refused`).
+    out.extend_from_slice(eol(c.crlf_size || !c.bws.is_empty() || !c.ext.is_empty()));
 }
 
 fn trailer_name() -> impl Strategy<Value = String> {
@@ -264,6 +266,36 @@ proptest! {
         let _ = feed(&limits, [&input[..]]);
         let _ = feed(&limits, split_at(&input, &cuts));
         check_sticky(&limits, &input);
+    }
+
+    /// A bare LF after BWS or an extension on any size line (the last one included) is
+    /// refused, with the same error however the bytes arrive: a recipient that skips
+    /// extensions up to CRLF would frame the body differently.
+    #[test]
+    fn bare_lf_after_bws_or_extension_is_refused(
+        chunks in prop::collection::vec(wire_chunk(prop::collection::vec(any::<u8>(), 1..40)), 0..4),
+        bad in wire_chunk(prop::collection::vec(any::<u8>(), 0..40)),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+    ) {
+        prop_assume!(!bad.bws.is_empty() || !bad.ext.is_empty());
+        let mut wire = Vec::new();
+        for c in &chunks {
+            write_size_line(&mut wire, c);
+            wire.extend_from_slice(&c.data);
+            wire.extend_from_slice(eol(c.crlf_data));
+        }
+        wire.extend(std::iter::repeat_n(b'0', bad.leading_zeros));
+        wire.extend_from_slice(format!("{:x}", bad.data.len()).as_bytes());
+        wire.extend_from_slice(bad.bws.as_bytes());
+        wire.extend_from_slice(bad.ext.as_bytes());
+        wire.push(b'\n');
+        wire.extend_from_slice(&bad.data);
+        wire.extend_from_slice(b"\r\n0\r\n\r\n");
+        let limits = Limits::default();
+        let want = Err(RemoteError::Chunk(ChunkError::InvalidExtension));
+        prop_assert_eq!(feed(&limits, [&wire[..]]).map(|_| ()), want);
+        prop_assert_eq!(feed(&limits, split_at(&wire, &cuts)).map(|_| ()), want);
+        prop_assert_eq!(feed(&limits, wire.chunks(1)).map(|_| ()), want);
     }
 
     /// Mostly-valid bytes (a valid body with a few bytes changed) reach deeper states.

@@ -37,9 +37,9 @@ enum State {
     SizeStart,
     /// Inside the hex digits of a chunk-size.
     Size,
-    /// Whitespace (BWS) after the chunk-size.
+    /// Whitespace (BWS) after the chunk-size. Only CRLF ends the line from here on.
     SizeBws,
-    /// Inside the chunk extensions, outside a quoted string.
+    /// Inside the chunk extensions, outside a quoted string. Only CRLF ends the line.
     Ext,
     /// Inside a quoted string of a chunk extension.
     ExtQuoted,
@@ -68,7 +68,12 @@ enum State {
 /// rest, and call again; on [`Decoded::NeedMore`] read more from the network first.
 ///
 /// The decoder accepts CRLF or a bare LF as line ending, leading zeros in chunk sizes,
-/// whitespace after the size, and chunk extensions (which it checks and skips). It enforces
+/// whitespace after the size, and chunk extensions (which it checks and skips). A bare LF ends
+/// a chunk-size line only right after the size's last digit: once whitespace or a `;` has
+/// followed the size, only CRLF ends the line and a bare LF is
+/// [`ChunkError::InvalidExtension`]. A recipient that skips such bytes up to CRLF (ESP-IDF's
+/// http_parser does) would otherwise read the same bytes as a different chunk size: the
+/// "funky chunks" request-smuggling shape (`3;a=b\nxyz\r\nabc\r\n...`). It enforces
 /// [`Limits::max_body_len`] on the sum of chunk sizes (before delivering a chunk's data),
 /// [`Limits::max_chunk_ext_len`] on the bytes between a chunk-size and its line ending
 /// (whitespace, `;` and extensions), and [`Limits::max_trailer_section_len`] on the trailer
@@ -248,7 +253,9 @@ impl ChunkedDecoder {
             },
             State::SizeBws => match b {
                 b'\r' => self.state = State::SizeLf { ext: false },
-                b'\n' => self.end_size_line()?,
+                // Whitespace after the size is where a recipient may start skipping to CRLF:
+                // a bare LF here is not a line end (see the type's documentation).
+                b'\n' => return chunk(ChunkError::InvalidExtension),
                 b' ' | b'\t' => self.count_ext()?,
                 b';' => {
                     self.count_ext()?;
@@ -258,7 +265,9 @@ impl ChunkedDecoder {
             },
             State::Ext => match b {
                 b'\r' => self.state = State::SizeLf { ext: true },
-                b'\n' => self.end_size_line()?,
+                // Extensions end at CRLF only: a recipient that skips them up to CRLF would
+                // take this LF and what follows for extension bytes (RFC 9112 section 7.1.1).
+                b'\n' => return chunk(ChunkError::InvalidExtension),
                 _ => {
                     self.count_ext()?;
                     if b == b'"' {
@@ -558,10 +567,80 @@ mod tests {
     #[test]
     fn bare_lf_line_endings() {
         assert_eq!(data(b"5\nhello\n0\n\n"), b"hello");
-        let body = decode(b"3;x=y\nabc\r\n2\r\nde\n0\nA: 1\nB: 2\r\n\n").unwrap();
+        let body = decode(b"3;x=y\r\nabc\r\n2\r\nde\n0\nA: 1\nB: 2\r\n\n").unwrap();
         assert_eq!(body.data, b"abcde");
         assert_eq!(body.trailers, [("A".into(), b"1".to_vec()), ("B".into(), b"2".to_vec())]);
         assert!(body.done);
+    }
+
+    /// The "funky chunks" shape: a bare LF inside an extension would end the line for tern but
+    /// not for a recipient that skips extensions up to CRLF, which reads another chunk size.
+    #[test]
+    fn bare_lf_in_extension_is_refused() {
+        let e = CHUNK(ChunkError::InvalidExtension);
+        for bad in [
+            &b"3;a=b\nabc\r\n0\r\n\r\n"[..],
+            b"3;a=b\nxyz\r\nabc\r\n0\r\n\r\n",
+            b"3;\nabc\r\n0\r\n\r\n",
+            b"3;a\nabc\r\n0\r\n\r\n",
+            b"3;a=\"q\"\nabc\r\n0\r\n\r\n",
+            b"3 ; a = b \nabc\r\n0\r\n\r\n",
+            b"3;a=b;c\nabc\n0\n\n",
+            // Whitespace after the size: http_parser skips from the space up to CR as well.
+            b"3 \nabc\r\n0\r\n\r\n",
+            b"3\t\nabc\r\n0\r\n\r\n",
+            // The last chunk's line, with or without trailers after it.
+            b"3\r\nabc\r\n0;a=b\n\r\n",
+            b"3\r\nabc\r\n0;a=b\nX: 1\r\n\r\n",
+            b"0;last\n\n",
+            b"0 \n\n",
+            // After a chunk's data, where the fast path looks first.
+            b"3\r\nabc\r\n3;a\nxyz\r\n0\r\n\r\n",
+        ] {
+            // `err` decodes whole and byte by byte and checks that both agree.
+            assert_eq!(err(bad), e, "{:?}", bad.escape_ascii().to_string());
+        }
+        // Refused at the LF itself, before any data of the chunk, whole or byte by byte.
+        let smuggle = b"3;a=b\nxyz\r\nabc\r\n0\r\n\r\n";
+        let mut d = ChunkedDecoder::new(&limits());
+        assert_eq!(d.decode(smuggle), Err(e));
+        assert_eq!(d.body_len(), 0);
+        let mut d = ChunkedDecoder::new(&limits());
+        for b in b"3;a=b" {
+            assert_eq!(d.decode(core::slice::from_ref(b)), Ok((1, Decoded::NeedMore)));
+        }
+        assert_eq!(d.decode(b"\n"), Err(e));
+        assert_eq!(d.decode(b"\r\nabc"), Err(e));
+        assert_eq!(d.body_len(), 0);
+        // The same at the last chunk.
+        let mut d = ChunkedDecoder::new(&limits());
+        assert_eq!(d.decode(b"0;ext"), Ok((5, Decoded::NeedMore)));
+        assert_eq!(d.decode(b"\n\r\n"), Err(e));
+        assert!(!d.is_done());
+    }
+
+    #[test]
+    fn bare_lf_right_after_size_is_accepted() {
+        assert_eq!(data(b"3\nabc\n0\n\n"), b"abc");
+        assert_eq!(data(b"3\nabc\r\n0\n\r\n"), b"abc");
+        assert_eq!(data(b"0003\nabc\n1\nd\r\n0\n\n"), b"abcd");
+        let mut d = ChunkedDecoder::new(&limits());
+        for b in b"3\n" {
+            assert_eq!(d.decode(core::slice::from_ref(b)), Ok((1, Decoded::NeedMore)));
+        }
+        assert_eq!(d.chunk_len(), Some(3));
+    }
+
+    #[test]
+    fn crlf_after_extension_is_accepted() {
+        assert_eq!(data(b"3;a=b\r\nabc\r\n0\r\n\r\n"), b"abc");
+        assert_eq!(data(b"3;a=b\r\nabc\n0;last\r\n\n"), b"abc");
+        assert_eq!(data(b"3 \r\nabc\r\n0\t;x=\"y\"\r\n\r\n"), b"abc");
+        let mut d = ChunkedDecoder::new(&limits());
+        for b in b"3;a=b\r" {
+            assert_eq!(d.decode(core::slice::from_ref(b)), Ok((1, Decoded::NeedMore)));
+        }
+        assert_eq!(d.decode(b"\nabc"), Ok((4, Decoded::Data(b"abc"))));
     }
 
     #[test]
@@ -619,7 +698,7 @@ mod tests {
     fn extensions_are_skipped() {
         assert_eq!(data(b"5;name\r\nhello\r\n0\r\n\r\n"), b"hello");
         assert_eq!(data(b"5;a=b;c=\"quoted; \\\" str\\\\ing\";d\r\nhello\r\n0;e=\"\"\r\n\r\n"), b"hello");
-        assert_eq!(data(b"5;a=\"\tobs-text \xff\"\nhello\n0\n\n"), b"hello");
+        assert_eq!(data(b"5;a=\"\tobs-text \xff\"\r\nhello\n0\n\n"), b"hello");
         assert_eq!(data(b"5;;;\r\nhello\r\n0\r\n\r\n"), b"hello");
     }
 
