@@ -73,12 +73,12 @@ fn a_serving_task_costs_its_buffers_and_one_future() {
 
 #[test]
 fn the_request_is_the_engine_and_the_response_head() {
-    // The engine state (512 B on 64-bit hosts, 400 on riscv32), the stream (a reference
+    // The engine state (520 B on 64-bit hosts, 408 on riscv32), the stream (a reference
     // here), and the response head: RESP_HEADER_SPACE bytes and MAX_RESP_HEADERS spans.
-    // 784 bytes on riscv32imc.
+    // 784 bytes on riscv32imc before `min_body_rate` added 12 bytes to the engine.
     let size = core::mem::size_of::<Request<'static, &mut TcpSocket<'static>>>();
     println!("Request: {size} B");
     assert_eq!(RESP_HEADER_SPACE, 256);
     assert_eq!(MAX_RESP_HEADERS, 8);
-    assert_eq!(size, 920, "Request is {size} bytes");
+    assert_eq!(size, 928, "Request is {size} bytes");
 }

@@ -203,6 +203,54 @@ fn a_body_read_times_out_and_the_handler_decides_the_answer() {
     assert_eq!(served.now, 5000);
 }
 
+/// A body of `len` bytes, one byte a second after its head (which arrives at once).
+fn trickled_body(len: u64) -> Wire {
+    let head = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {len}\r\n\r\n");
+    let mut wire = Wire::open(head.as_bytes());
+    for i in 0..len {
+        wire = wire.then(Gate::At(1000 * (i + 1)), b"x");
+    }
+    wire
+}
+
+#[test]
+fn a_body_trickling_one_byte_a_second_fails_under_min_body_rate() {
+    // No read waits long enough for `recv_wait_timeout`; the average rate is what fails.
+    let mut error = None;
+    let served = serve_with(config(), trickled_body(100), |ctx| {
+        error = ctx.read_all().err();
+        HandlerOutcome::Fail
+    });
+    assert_eq!(error, Some(tern_proto::server::ServerError::BodyTooSlow { min_bytes_per_sec: 240 }));
+    // The grace of recv_wait_timeout (5 s) plus what the five bytes by then earned (5 * 1000 / 240 ms).
+    assert_eq!(served.now, 5020);
+    assert!(served.closed);
+}
+
+#[test]
+fn without_min_body_rate_a_trickling_body_is_read_whole() {
+    let config = ServerConfig { min_body_rate: 0, ..config() };
+    let served = serve_with(config, trickled_body(8), echo);
+    let r = responses(&served.output);
+    assert_eq!((r[0].status, r[0].body_str().len()), (200, "POST / xxxxxxxx".len()));
+}
+
+#[test]
+fn a_body_at_the_minimum_rate_is_read_whole_and_a_pause_before_reading_does_not_count() {
+    // 300 bytes a second, in 100-byte pieces every third of a second; the handler first
+    // spends 20 s without reading (erasing flash, say): only the time it waits counts.
+    let head = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n";
+    let mut wire = Wire::open(head);
+    for i in 0..30 {
+        wire = wire.then(Gate::At(20_000 + 333 * (i + 1)), &[b'y'; 100]);
+    }
+    let served = serve_with(config(), wire, |ctx| {
+        ctx.wait_until(20_000);
+        echo(ctx)
+    });
+    assert_eq!(statuses(&served.output), [200]);
+}
+
 #[test]
 fn a_client_that_leaves_mid_body_ends_the_read_with_incomplete_body() {
     let input = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc";

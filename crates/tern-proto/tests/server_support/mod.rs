@@ -199,6 +199,10 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The handler spends time without touching the engine: the clock moves to `ms`.
+    pub fn wait_until(&mut self, ms: u64) {
+        self.wire.now = self.wire.now.max(ms);
+    }
     /// Reads the whole body (data only; trailers are collected separately).
     pub fn read_all(&mut self) -> Result<Vec<u8>, ServerError> {
         let mut body = Vec::new();

@@ -54,6 +54,14 @@ pub struct ServerConfig {
     /// A WebSocket session with no frame under way closes after this long. `None` (the
     /// default, as ESP-IDF): never.
     pub ws_idle_timeout_ms: Option<u32>,
+    /// The slowest a request body may arrive, in bytes per second, averaged over the time a
+    /// handler spends waiting for it, after a grace period of `recv_wait_timeout_ms`. A body
+    /// trickling in more slowly (one byte a second, say, which no per-read timeout catches)
+    /// fails the handler's read with [`ServerError::BodyTooSlow`](super::ServerError::BodyTooSlow)
+    /// and the session closes. Time the handler spends not reading does not count, so a
+    /// handler may pause (erase flash, say) without penalty. ESP-IDF has no such limit; 0
+    /// restores that. Default 240, ASP.NET Kestrel's `MinRequestBodyDataRate`.
+    pub min_body_rate: u32,
     /// Accept chunked request bodies. Off (ESP-IDF's behaviour, which cannot decode them): a
     /// chunked request is answered with 411 Length Required. Default on.
     pub chunked_requests: bool,
@@ -73,6 +81,7 @@ impl ServerConfig {
         ws_max_message_len: 64 * 1024,
         ws_idle_timeout_ms: None,
         chunked_requests: true,
+        min_body_rate: 240,
     };
 
     /// Smallest body window used, whatever `body_window` says.

@@ -70,6 +70,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                     let wait = match self.phase {
                         Phase::Idle => self.config.idle_timeout_ms,
                         Phase::WebSocket => self.ws_wait(),
+                        _ if self.op == Op::ReadBody => Some(self.body_wait()),
                         _ => Some(self.config.recv_wait_timeout_ms),
                     };
                     self.recv_deadline = wait.map(|ms| now.after_millis(ms));
@@ -147,8 +148,45 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             }
             // The head's deadline runs from its first byte: a slow trickle does not extend it.
             Phase::Head => {}
-            _ => self.recv_deadline = None,
+            _ => {
+                if self.op == Op::ReadBody
+                    && let Some(deadline) = self.recv_deadline.take()
+                {
+                    let left = deadline.saturating_duration_since(now).as_millis();
+                    let waited =
+                        u64::from(self.current.body_wait_ms).saturating_sub(u64::try_from(left).unwrap_or(u64::MAX));
+                    let waited = u32::try_from(waited).unwrap_or(u32::MAX);
+                    self.current.body_waited_ms = self.current.body_waited_ms.saturating_add(waited);
+                }
+                self.recv_deadline = None;
+            }
         }
+    }
+
+    /// How long the next wait for body bytes may last: `recv_wait_timeout`, or less when the
+    /// body is close to falling under `min_body_rate` (zero once it has).
+    fn body_wait(&mut self) -> u32 {
+        let per_read = self.config.recv_wait_timeout_ms;
+        let wait = match self.body_allowance_left(self.current.body_waited_ms) {
+            Some(left) => per_read.min(left),
+            None => per_read,
+        };
+        self.current.body_wait_ms = wait;
+        wait
+    }
+
+    /// Milliseconds of waiting the body's `min_body_rate` still allows: the grace of
+    /// `recv_wait_timeout`, plus the time the bytes received so far earn, minus `waited`.
+    /// `None` when there is no minimum rate.
+    fn body_allowance_left(&self, waited: u32) -> Option<u32> {
+        let rate = u64::from(self.config.min_body_rate);
+        if rate == 0 {
+            return None;
+        }
+        let earned = self.current.received.saturating_mul(1000) / rate;
+        let allowance = earned.saturating_add(u64::from(self.config.recv_wait_timeout_ms));
+        let left = allowance.saturating_sub(u64::from(waited));
+        Some(u32::try_from(left).unwrap_or(u32::MAX))
     }
 
     /// `n` bytes of the last [`Action::Transmit`] went out.
@@ -205,7 +243,16 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             (Phase::Idle, _) | (Phase::Finishing, _) | (Phase::WebSocket, Op::Serve) => self.close_now(),
             (Phase::Head, _) => self.refuse(HttpdErrCode::RequestTimeout, true),
             (_, Op::ReadBody) => {
-                self.failure = Some(ServerError::Timeout);
+                // A wait that `min_body_rate` cut short of `recv_wait_timeout` and that used up
+                // its allowance: too slow. A full wait without a byte is plain silence.
+                let wait = self.current.body_wait_ms;
+                let waited = self.current.body_waited_ms.saturating_add(wait);
+                let too_slow = wait < self.config.recv_wait_timeout_ms && self.body_allowance_left(waited) == Some(0);
+                self.failure = Some(if too_slow {
+                    ServerError::BodyTooSlow { min_bytes_per_sec: self.config.min_body_rate }
+                } else {
+                    ServerError::Timeout
+                });
                 self.close_after = true;
             }
             _ => {}

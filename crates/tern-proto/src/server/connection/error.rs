@@ -18,6 +18,13 @@ pub enum ServerError {
     /// nothing for `send_wait_timeout` while a response was written.
     #[error("timed out waiting for the client")]
     Timeout,
+    /// The request body arrived more slowly than `min_body_rate` allows, averaged over the
+    /// time the handler waited for it (after `recv_wait_timeout` of grace).
+    #[error("the request body arrived slower than {min_bytes_per_sec} bytes per second")]
+    BodyTooSlow {
+        /// The configured `min_body_rate`.
+        min_bytes_per_sec: u32,
+    },
     /// The client closed the connection before the body was complete.
     #[error("client closed the connection after {received} body bytes")]
     IncompleteBody {
@@ -50,6 +57,7 @@ impl ServerError {
             ServerError::Protocol(_)
                 | ServerError::WebSocket(_)
                 | ServerError::Timeout
+                | ServerError::BodyTooSlow { .. }
                 | ServerError::IncompleteBody { .. }
                 | ServerError::ConnectionClosed
         )
