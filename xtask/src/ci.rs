@@ -6,7 +6,9 @@
 //! 3. clippy on tern-proto with no default features and with all features, on tern-tls
 //!    without std, and on tern-std and tern-tokio without TLS;
 //! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
-//! 5. tests: the workspace (interop tests included), then tern-proto with all features;
+//! 5. tests: the workspace (interop tests included), then tern-proto with all features; then
+//!    the faults-and-load run at its quick size ([`crate::faults`]: 1,000 connections at once,
+//!    slow and vanishing peers, 20,000 sessions);
 //! 6. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
 //!    `riscv32imac`),
 //!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
@@ -58,7 +60,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     // Read the fuzz setting before spending minutes on the other steps.
     let fuzz_secs = if skip_fuzz { 0 } else { fuzz::smoke_secs()? };
 
-    let mut steps = Steps::new(9);
+    let mut steps = Steps::new(10);
     steps.run("fmt", || {
         cargo(&["fmt", "--all", "--", "--check"]).run()?;
         cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]).run()
@@ -81,6 +83,7 @@ pub(crate) fn main(args: &[String]) -> Result {
         cargo(&["test", "--workspace"]).run()?;
         cargo(&["test", "-p", "tern-proto", "--all-features"]).run()
     })?;
+    steps.run("faults and load (quick)", || crate::faults::main(&["--quick".to_owned()]))?;
     steps.run("no_std builds", || {
         for target in NO_STD_TARGETS {
             cargo(&["build", "-p", "tern-proto", "--no-default-features", "--target", target]).run()?;

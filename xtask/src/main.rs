@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! cargo xtask ci [--skip-fuzz]           every CI check (README's test command is `cargo xtask ci`)
-//! cargo xtask fuzz TARGET [--time SECS]  fuzz one target for longer
+//! cargo xtask fuzz TARGET [--time SECS] [--merge]
+//!                                        fuzz one target for longer
+//! cargo xtask faults [--quick] [SCENARIO...]
+//!                                        faults and load: 10k connections, vanishing peers, 1M sessions
 //! cargo xtask bench [heads|client|server|tls [--quick]]
 //!                                        benchmarks, as ratios against peers in the same run
 //! cargo xtask interop-setup              the Python venv with httpbin for the interop tests
@@ -26,6 +29,7 @@ mod bench_tls;
 mod chart;
 mod ci;
 mod cmd;
+mod faults;
 mod firmware;
 mod fuzz;
 mod interop;
@@ -47,6 +51,7 @@ const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand { name: "ci", usage: ci::USAGE, about: ci::ABOUT, main: ci::main },
     Subcommand { name: "bench", usage: bench::USAGE, about: bench::ABOUT, main: bench::main },
     Subcommand { name: "fuzz", usage: fuzz::USAGE, about: fuzz::ABOUT, main: fuzz::main },
+    Subcommand { name: "faults", usage: faults::USAGE, about: faults::ABOUT, main: faults::main },
     Subcommand { name: "size", usage: size::USAGE, about: size::ABOUT, main: size::main },
     Subcommand { name: "interop-setup", usage: interop::USAGE, about: interop::ABOUT, main: interop::main },
 ];
