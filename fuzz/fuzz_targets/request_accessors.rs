@@ -11,7 +11,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tern_proto::server::query::{DecodeError, cookie_value, header_value, path_of, query_key_value, query_of, url_decode};
+use tern_proto::server::query::{
+    DecodeError, cookie_value, header_value, path_of, query_key_value, query_of, url_decode,
+};
 use tern_proto::server::uri::UriMatch;
 
 /// Whether `part` lies inside `whole` (a borrowed sub-slice, not a copy).
