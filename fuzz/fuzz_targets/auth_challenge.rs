@@ -3,7 +3,8 @@
 //! The input is cut at NUL bytes into up to four field values and passed to
 //! `select_challenge`. A chosen Digest challenge's realm, nonce and opaque are unescaped with
 //! exactly `unescaped_len` bytes, then an `Authorization` value is written with `digest_len`
-//! bytes exactly (a buffer one byte short is refused). A Basic answer is checked the same way.
+//! bytes exactly (a buffer one byte short is refused as `BufferTooSmall`). A Basic challenge is
+//! answered with the realm as the password: `basic_len` bytes exactly.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -28,11 +29,13 @@ fuzz_target!(|data: &[u8]| {
     };
     match challenge {
         Challenge::Basic { realm } => {
-            if let Some(realm) = realm {
-                unescape(&realm);
+            let password = realm.as_ref().map(unescape).unwrap_or_default();
+            let mut out = vec![0u8; basic_len(b"user", &password)];
+            assert_eq!(write_basic(b"user", &password, &mut out), Ok(out.len()));
+            if let Some(short) = out.len().checked_sub(1) {
+                let refused = write_basic(b"user", &password, &mut out[..short]);
+                assert!(matches!(refused, Err(AuthError::BufferTooSmall { .. })), "one byte short: {refused:?}");
             }
-            let mut out = vec![0u8; basic_len(b"user", b"pass")];
-            assert_eq!(write_basic(b"user", b"pass", &mut out), Ok(out.len()));
         }
         Challenge::Digest(c) => {
             let realm = unescape(&c.realm);
@@ -62,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
                 Err(_) => return,
             }
             if let Some(short) = needed.checked_sub(1) {
-                assert!(write_digest(&input, &mut out[..short]).is_err(), "a buffer one byte short");
+                let refused = write_digest(&input, &mut out[..short]);
+                assert!(matches!(refused, Err(AuthError::BufferTooSmall { .. })), "one byte short: {refused:?}");
             }
         }
     }

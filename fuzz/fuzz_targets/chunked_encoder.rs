@@ -2,11 +2,12 @@
 //! `encode_chunk` (copying) or `ChunkHeader` + `chunk_parts` (zero copy), ended with
 //! `encode_last_chunk` and trailers taken from the input, then decoded by `ChunkedDecoder`.
 //!
-//! Input: a sequence of records `[len, kind, bytes...]`: `kind` even is a data chunk of `len`
-//! bytes (odd: the same through the zero-copy parts); a trailing record with `len == 0` is
-//! a trailer `name:value` split at the first `:`. Checked: every length function is exact, a
-//! buffer one byte short is refused, the decoder gives back exactly the data and the trailers
-//! the encoder accepted, and ends exactly at the end of the encoding.
+//! Input: a sequence of records `[len, kind, bytes...]`: a data chunk of `len << (kind / 2 % 5)`
+//! bytes (so sizes of one to three hex digits), copied when `kind` is even and through the
+//! zero-copy parts when odd; a record with `len == 0` is a trailer line `name:value` up to the
+//! next `\n` (both sides trimmed). Checked: every length function is exact, a buffer one byte
+//! short is refused, the decoder gives back exactly the data and the trailers the encoder
+//! accepted, and ends exactly at the end of the encoding.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -22,14 +23,14 @@ fuzz_target!(|data: &[u8]| {
 
     let mut rest = data;
     while let [len, kind, tail @ ..] = rest {
-        let take = usize::from(*len).min(tail.len());
+        let take = (usize::from(*len) << (kind / 2 % 5)).min(tail.len());
         let (bytes, after) = tail.split_at(take);
         rest = after;
         if *len == 0 {
             let text = String::from_utf8_lossy(tail.split(|&b| b == b'\n').next().unwrap_or_default()).into_owned();
             rest = &tail[tail.iter().position(|&b| b == b'\n').map_or(tail.len(), |i| i + 1)..];
             if let Some((name, value)) = text.split_once(':') {
-                trailer_text.push((name.to_owned(), value.to_owned()));
+                trailer_text.push((name.trim().to_owned(), value.trim().to_owned()));
             }
             continue;
         }
@@ -59,6 +60,9 @@ fuzz_target!(|data: &[u8]| {
     let accepted = match encode_last_chunk(&trailers, &mut last) {
         Ok(n) => {
             assert_eq!(n, last.len(), "last_chunk_len is exact");
+            let short = n - 1;
+            let refused = encode_last_chunk(&trailers, &mut vec![0u8; short]);
+            assert!(matches!(refused, Err(LocalError::BufferTooSmall { .. })), "one byte short: {refused:?}");
             trailers.clone()
         }
         Err(LocalError::BufferTooSmall { .. }) => panic!("last_chunk_len is enough"),

@@ -5,9 +5,9 @@
 //! The input is split at its first two NULs into a target (or query, or template), a key (or
 //! cookie name, or path) and raw bytes (a head, or a Cookie value). Checked: every value
 //! returned is a slice of what was searched; `url_decode` writes no more than it read, refuses
-//! a buffer one byte short, and agrees with and without `+` as space on everything but `+`;
-//! an exact template matches only itself, and a wildcard template without `*` or `?` matches as
-//! exactly.
+//! a buffer one byte short, and with `+` as space differs exactly where the input has a
+//! literal `+`; an exact template matches only itself, and a wildcard template that does not end
+//! in `*` or `?` matches as exactly.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -48,25 +48,31 @@ fuzz_target!(|data: &[u8]| {
         assert!(within(raw, value));
     }
 
-    for plus_as_space in [false, true] {
-        let mut out = vec![0u8; raw.len()];
-        match url_decode(raw, plus_as_space, &mut out) {
-            Ok(n) => {
-                assert!(n <= raw.len(), "url_decode grew its input");
+    let mut plain = vec![0u8; raw.len()];
+    let mut form = vec![0u8; raw.len()];
+    match (url_decode(raw, false, &mut plain), url_decode(raw, true, &mut form)) {
+        (Ok(n), Ok(m)) => {
+            assert!(n <= raw.len(), "url_decode grew its input");
+            assert_eq!(n, m, "+ as space changes no length");
+            for plus_as_space in [false, true] {
                 if let Some(short) = n.checked_sub(1) {
-                    let refused = url_decode(raw, plus_as_space, &mut out[..short]);
+                    let refused = url_decode(raw, plus_as_space, &mut vec![0u8; short]);
                     assert!(matches!(refused, Err(DecodeError::BufferTooSmall { .. })), "{refused:?}");
                 }
-                let mut other = vec![0u8; raw.len()];
-                let m = url_decode(raw, !plus_as_space, &mut other).expect("the same input decodes either way");
-                assert_eq!(n, m);
-                for (a, b) in out[..n].iter().zip(&other[..m]) {
-                    assert!(a == b || (*a == b'+' && *b == b' ') || (*a == b' ' && *b == b'+'));
-                }
             }
-            Err(DecodeError::BadPercent { at }) => assert_eq!(raw.get(at), Some(&b'%')),
-            Err(e @ DecodeError::BufferTooSmall { .. }) => panic!("a buffer as long as the input: {e:?}"),
+            // Form decoding differs only where a literal `+` became a space; a `%2B` stays `+`.
+            let literal_plus = raw.iter().filter(|&&b| b == b'+').count();
+            let spaced = plain[..n].iter().zip(&form[..m]).filter(|(a, b)| a != b).count();
+            assert_eq!(spaced, literal_plus, "every literal + and nothing else becomes a space");
+            for (a, b) in plain[..n].iter().zip(&form[..m]) {
+                assert!(a == b || (*a == b'+' && *b == b' '), "{a} vs {b}");
+            }
         }
+        (Err(DecodeError::BadPercent { at }), Err(DecodeError::BadPercent { at: at2 })) => {
+            assert_eq!(at, at2);
+            assert_eq!(raw.get(at), Some(&b'%'));
+        }
+        other => panic!("the two decodings disagree or a buffer as long as the input was too small: {other:?}"),
     }
 
     let template = &*target;

@@ -5,19 +5,20 @@
 //! 2. clippy on the workspace, all targets, default features;
 //! 3. clippy on tern-proto with no default features and with all features, on tern-tls
 //!    without std, and on tern-std and tern-tokio without TLS;
-//! 4. the interop peers: a Python venv with httpbin and gunicorn ([`crate::interop`]);
-//! 5. tests: the workspace (interop tests included), then tern-proto with all features; then
-//!    the faults-and-load run at its quick size ([`crate::faults`]: 1,000 connections at once,
+//! 4. the interop peers: a Python venv with httpbin, gunicorn and h11 ([`crate::interop`]);
+//! 5. tests: the workspace (interop and differential tests included), then tern-proto with all
+//!    features;
+//! 6. the faults-and-load run at its quick size ([`crate::faults`]: 1,000 connections at once,
 //!    slow and vanishing peers, 20,000 sessions);
-//! 6. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
+//! 7. no_std builds of tern-proto and tern-embassy for the ESP32-C3/C6 targets (`riscv32imc`,
 //!    `riscv32imac`),
 //!    and of tern-tls with ring for `riscv32imac` (the C6; the C3 has no atomics for rustls);
-//! 7. the ESP32-C3 and ESP32-C6 firmware (`firmware/`), and the C3's with edge-http in
+//! 8. the ESP32-C3 and ESP32-C6 firmware (`firmware/`), and the C3's with edge-http in
 //!    tern's place (the footprint comparison's): `cargo fmt --check` and
 //!    `cargo build --release` each, then the ELF sizes ([`crate::firmware::build`]); nothing
 //!    is flashed;
-//! 8. rustdoc with warnings denied;
-//! 9. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
+//! 9. rustdoc with warnings denied;
+//! 10. a fuzz smoke run of every fuzz target ([`crate::fuzz::smoke`]); `--skip-fuzz` skips it.
 //!
 //! Each step prints its wall time and a summary table closes the run. `.ci/run` prepares a
 //! fresh machine and then runs exactly `cargo xtask ci`, README's test command.

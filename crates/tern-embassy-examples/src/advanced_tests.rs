@@ -185,7 +185,7 @@ async fn echo(req: &mut Request<'_, impl Stream>) -> HandlerResult {
     let mut body = [0u8; MAX_ECHO];
     let n = match req.recv_body(&mut body).await {
         Ok(n) => n,
-        Err(Error::Engine(tern_proto::server::ServerError::Timeout)) => {
+        Err(Error::Engine(e)) if e.is_timeout() => {
             req.send_err(HttpdErrCode::RequestTimeout, None).await?;
             return Err(Error::Handler("timed out reading the body"));
         }

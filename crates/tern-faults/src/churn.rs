@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use tern_proto::server::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::task::JoinSet;
 
-use crate::harness::{self, GET_BODY, Harness, get_request, read_response};
+use crate::harness::{self, GET_BODY, Harness, read_response};
 
 /// Sessions: full size and quick.
 const SESSIONS: usize = 1_000_000;
@@ -61,7 +61,7 @@ pub(crate) async fn run(quick: bool) -> crate::Outcome {
     }
     let secs = start.elapsed().as_secs_f64();
 
-    h.settle(Duration::from_secs(30)).await?;
+    h.settle(total as u64, Duration::from_secs(30)).await?;
     let opened = h.counters.opened();
     if opened != total as u64 {
         return Err(format!("{total} connections, but the open hook saw {opened} sessions"));
@@ -97,19 +97,14 @@ async fn session(addr: SocketAddr, i: usize) -> Result<(), String> {
                 return Err("the server did not close after Connection: close".into());
             }
         }
-        1 => get(&mut stream).await?,
+        1 => harness::get_on(&mut stream).await?,
         2 => {}
         _ => {
-            get(&mut stream).await?;
+            harness::get_on(&mut stream).await?;
             socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)).map_err(|e| format!("linger: {e}"))?;
         }
     }
     Ok(())
-}
-
-async fn get(stream: &mut TcpStream) -> Result<(), String> {
-    stream.write_all(&get_request("/get")).await.map_err(|e| format!("write: {e}"))?;
-    check(read_response(stream, &mut Vec::new()).await?)
 }
 
 fn check((status, body): (u16, Vec<u8>)) -> Result<(), String> {

@@ -32,6 +32,8 @@ pub(crate) struct Counters {
     pub(crate) closed: AtomicU64,
     /// Free-hook runs per session, by the order sessions opened.
     freed: Vec<AtomicU8>,
+    /// Free-hook runs in all.
+    freed_total: AtomicU64,
     /// Sessions beyond `freed`'s length, or whose context could not be set.
     untracked: AtomicU64,
     /// `POST /echo` bodies received whole.
@@ -51,6 +53,7 @@ impl Counters {
             opened: AtomicU64::new(0),
             closed: AtomicU64::new(0),
             freed: (0..capacity).map(|_| AtomicU8::new(0)).collect(),
+            freed_total: AtomicU64::new(0),
             untracked: AtomicU64::new(0),
             bodies_whole: AtomicU64::new(0),
             body_errors: AtomicU64::new(0),
@@ -109,6 +112,7 @@ struct SessionTracker {
 
 impl Drop for SessionTracker {
     fn drop(&mut self) {
+        self.counters.freed_total.fetch_add(1, Ordering::SeqCst);
         match self.counters.freed.get(self.serial) {
             Some(slot) => {
                 slot.fetch_add(1, Ordering::SeqCst);
@@ -178,10 +182,20 @@ impl Harness {
         Ok(Harness { server, addr, counters })
     }
 
-    /// Waits until every session opened has been closed, then checks the hooks balance.
-    pub(crate) async fn settle(&self, patience: Duration) -> Result<(), String> {
+    /// Waits until at least `expected` sessions have opened and every one of them has been
+    /// closed and freed (the close hook runs before the context is dropped), then checks that
+    /// each ran exactly once. A connection the kernel accepted but the server has not opened
+    /// yet is not missed: the count says it must come.
+    pub(crate) async fn settle(&self, expected: u64, patience: Duration) -> Result<(), String> {
         let c = &self.counters;
-        wait_until(patience, || c.open_now() == 0).await;
+        wait_until(patience, || {
+            let opened = c.opened();
+            opened >= expected && c.closed() == opened && c.freed_total.load(Ordering::SeqCst) == opened
+        })
+        .await;
+        if c.opened() < expected {
+            return Err(format!("{expected} connections, but only {} sessions opened", c.opened()));
+        }
         c.check_balanced()
     }
 }
@@ -321,13 +335,26 @@ pub(crate) async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> 
     }
 }
 
+/// A `GET /get` on `stream`, which must be answered 200 with [`GET_BODY`].
+pub(crate) async fn get_on(stream: &mut TcpStream) -> Result<(), String> {
+    stream.write_all(&get_request("/get")).await.map_err(|e| format!("write: {e}"))?;
+    let (status, body) = read_response(stream, &mut Vec::new()).await?;
+    if status == 200 && body == GET_BODY {
+        Ok(())
+    } else {
+        Err(format!("GET /get answered {status} with {} bytes", body.len()))
+    }
+}
+
+/// A `GET /get` on a fresh connection.
+pub(crate) async fn get_once(addr: SocketAddr) -> Result<(), String> {
+    let mut stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    get_on(&mut stream).await
+}
+
 /// A `GET /get` on a fresh connection, answered within `patience`: the server is serving.
 pub(crate) async fn healthy(addr: SocketAddr, patience: Duration) -> Result<(), String> {
-    let attempt = async {
-        let mut stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
-        stream.write_all(&get_request("/get")).await.map_err(|e| format!("write: {e}"))?;
-        let (status, body) = read_response(&mut stream, &mut Vec::new()).await?;
-        if status == 200 && body == GET_BODY { Ok(()) } else { Err(format!("GET /get answered {status}")) }
-    };
-    tokio::time::timeout(patience, attempt).await.map_err(|_| format!("GET /get not answered within {patience:?}"))?
+    tokio::time::timeout(patience, get_once(addr))
+        .await
+        .map_err(|_| format!("GET /get not answered within {patience:?}"))?
 }

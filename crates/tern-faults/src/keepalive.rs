@@ -15,11 +15,10 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use tern_proto::server::ServerConfig;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::harness::{self, GET_BODY, Harness, get_request, read_response};
+use crate::harness::{self, Harness};
 
 /// The child's subcommand.
 pub(crate) const CHILD_COMMAND: &str = "keepalive-clients";
@@ -80,7 +79,7 @@ pub(crate) async fn run(quick: bool) -> crate::Outcome {
         ));
     }
 
-    h.settle(Duration::from_secs(30)).await?;
+    h.settle(count as u64, Duration::from_secs(30)).await?;
     let closed = h.counters.closed();
     let fds_after = harness::open_fds()?;
     if fds_after != fds_before {
@@ -157,10 +156,6 @@ async fn clients(addr: SocketAddr, count: usize, rounds: usize) -> Result<usize,
 
 /// One `GET /get` on `stream`, which must stay open.
 async fn request(mut stream: TcpStream) -> Result<TcpStream, String> {
-    stream.write_all(&get_request("/get")).await.map_err(|e| format!("write: {e}"))?;
-    let (status, body) = read_response(&mut stream, &mut Vec::new()).await?;
-    if status != 200 || body != GET_BODY {
-        return Err(format!("GET /get answered {status} with {} bytes", body.len()));
-    }
+    harness::get_on(&mut stream).await?;
     Ok(stream)
 }

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use tern_proto::server::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::task::JoinSet;
 
-use crate::harness::{self, Counters, GET_BODY, Harness, get_request, read_response};
+use crate::harness::{self, Counters, Harness, get_request};
 
 /// Session slots of the server.
 const SLOTS: usize = 8;
@@ -77,13 +77,18 @@ async fn slots_and_no_more(quick: bool) -> crate::Outcome {
     let fast_for = Duration::from_millis(if quick { 1500 } else { 1900 });
     let mut fast = 0usize;
     let mut slowest_fast = Duration::ZERO;
+    let mut most_open = 0;
     while start.elapsed() < fast_for {
         let t = Instant::now();
-        tokio::time::timeout(FAST_LIMIT, get_once(h.addr))
+        tokio::time::timeout(FAST_LIMIT, harness::get_once(h.addr))
             .await
             .map_err(|_| format!("a fast request took over {FAST_LIMIT:?} while 5 of {SLOTS} slots were slow"))??;
         slowest_fast = slowest_fast.max(t.elapsed());
+        most_open = most_open.max(h.counters.open_now());
         fast += 1;
+    }
+    if fast == 0 || most_open > SLOTS as u64 {
+        return Err(format!("{fast} fast requests; at most {most_open} sessions open at once in {SLOTS} slots"));
     }
 
     let mut report = Vec::new();
@@ -110,7 +115,7 @@ async fn slots_and_no_more(quick: bool) -> crate::Outcome {
             "handlers: {too_slow} body reads failed as BodyTooSlow (2 slow bodies), {big_errors} responses cut off (1 slow reader)"
         ));
     }
-    h.settle(Duration::from_secs(5)).await?;
+    h.settle(h.counters.opened(), Duration::from_secs(5)).await?;
     h.server.stop().await;
     Ok(format!(
         "5 slow clients in {SLOTS} slots: {fast} fast requests meanwhile, the slowest {:.0} ms; \
@@ -133,12 +138,18 @@ async fn more_than_slots(lru: bool) -> crate::Outcome {
     }
     let t = Instant::now();
     let patience = Duration::from_millis(u64::from(TIMEOUT_MS) + 2000);
-    tokio::time::timeout(patience, get_once(h.addr))
+    tokio::time::timeout(patience, harness::get_once(h.addr))
         .await
         .map_err(|_| format!("with every slot slow (lru {lru}), a fast request waited over {patience:?}"))??;
     let waited = t.elapsed();
     if lru && waited > FAST_LIMIT {
         return Err(format!("with lru_purge_enable a fast request still waited {waited:?}"));
+    }
+    // Without the purge the slots are full: the fast request must have waited for a slowloris
+    // client's timeout (which started at most a second before the request).
+    let must_wait = Duration::from_millis(u64::from(TIMEOUT_MS) - 1000);
+    if !lru && waited < must_wait {
+        return Err(format!("{SLOTS} slots full of slow clients, yet a fast request was served in {waited:?}"));
     }
     for ended in slow.join_all().await {
         match ended? {
@@ -146,21 +157,13 @@ async fn more_than_slots(lru: bool) -> crate::Outcome {
             other => return Err(format!("slowloris client: {other:?}")),
         }
     }
-    h.settle(Duration::from_secs(10)).await?;
+    h.settle(h.counters.opened(), Duration::from_secs(10)).await?;
     h.server.stop().await;
     let how = if lru { "purging the least recently used slow session" } else { "the first slow session to time out" };
     Ok(format!(
         "{SLOTS} slowloris clients in {SLOTS} slots: a fast request waited {:.0} ms ({how})",
         waited.as_secs_f64() * 1000.0
     ))
-}
-
-/// One `GET /get` on a fresh connection.
-async fn get_once(addr: SocketAddr) -> Result<(), String> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
-    s.write_all(&get_request("/get")).await.map_err(|e| format!("write: {e}"))?;
-    let (status, body) = read_response(&mut s, &mut Vec::new()).await?;
-    if status == 200 && body == GET_BODY { Ok(()) } else { Err(format!("GET /get answered {status}")) }
 }
 
 /// A slow client of `kind`: `head` sends a request head a byte a second; `body` sends a head

@@ -79,6 +79,7 @@ pub(crate) async fn run(quick: bool) -> crate::Outcome {
             let c = &h.counters;
             let (whole, errors) = (c.bodies_whole.load(Ordering::SeqCst), c.body_errors.load(Ordering::SeqCst));
             let big = c.big_whole.load(Ordering::SeqCst) + c.big_errors.load(Ordering::SeqCst);
+            let expected = c.opened() + repeats as u64;
             let mut clients = JoinSet::new();
             for _ in 0..repeats {
                 let addr = h.addr;
@@ -88,7 +89,7 @@ pub(crate) async fn run(quick: bool) -> crate::Outcome {
                 outcome.map_err(|e| format!("{state} ({how}): the client failed before vanishing: {e}"))?;
             }
             let vanished = Instant::now();
-            h.settle(Duration::from_secs(10)).await.map_err(|e| format!("{state} ({how}): {e}"))?;
+            h.settle(expected, Duration::from_secs(10)).await.map_err(|e| format!("{state} ({how}): {e}"))?;
             let took = vanished.elapsed();
             if took > slowest.0 {
                 slowest = (took, state);
@@ -117,7 +118,7 @@ pub(crate) async fn run(quick: bool) -> crate::Outcome {
         }
     }
 
-    h.settle(Duration::from_secs(10)).await?;
+    h.settle(h.counters.opened(), Duration::from_secs(10)).await?;
     let fds_after = harness::open_fds()?;
     if fds_after != fds_before {
         return Err(format!("server descriptors: {fds_before} before, {fds_after} after"));

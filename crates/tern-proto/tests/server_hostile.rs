@@ -219,12 +219,70 @@ fn a_body_trickling_one_byte_a_second_fails_under_min_body_rate() {
     let mut error = None;
     let served = serve_with(config(), trickled_body(100), |ctx| {
         error = ctx.read_all().err();
-        HandlerOutcome::Fail
+        HandlerOutcome::Ok
     });
     assert_eq!(error, Some(tern_proto::server::ServerError::BodyTooSlow { min_bytes_per_sec: 240 }));
     // The grace of recv_wait_timeout (5 s) plus what the five bytes by then earned (5 * 1000 / 240 ms).
     assert_eq!(served.now, 5020);
+    // The handler answered nothing: the engine answers 408 for it, as for a silent client.
+    let r = responses(&served.output);
+    assert_eq!((r[0].status, r[0].header("connection")), (408, Some("close")));
     assert!(served.closed);
+}
+
+/// A body of `secs` seconds at `rate` bytes a second, in pieces every 100 ms.
+fn body_at(rate: u64, secs: u64) -> Wire {
+    let len = rate * secs;
+    let head = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {len}\r\n\r\n");
+    let mut wire = Wire::open(head.as_bytes());
+    let piece = vec![b'z'; (rate / 10) as usize];
+    for i in 0..secs * 10 {
+        wire = wire.then(Gate::At(100 * (i + 1)), &piece);
+    }
+    wire
+}
+
+#[test]
+fn min_body_rate_lies_between_230_and_250_bytes_a_second() {
+    // Over 150 s the grace of 5 s is spent: 230 B/s falls under 240 B/s after about 120 s.
+    let mut error = None;
+    serve_with(config(), body_at(230, 150), |ctx| {
+        error = ctx.read_all().err();
+        HandlerOutcome::Fail
+    });
+    assert_eq!(error, Some(tern_proto::server::ServerError::BodyTooSlow { min_bytes_per_sec: 240 }));
+    let served = serve_with(config(), body_at(250, 150), |ctx| {
+        let body = ctx.read_all().unwrap();
+        assert_eq!(body.len(), 250 * 150);
+        ctx.send(&tern_proto::server::Response::default(), b"ok").unwrap();
+        HandlerOutcome::Ok
+    });
+    assert_eq!(statuses(&served.output), [200]);
+}
+
+#[test]
+fn a_body_the_handler_leaves_unread_is_under_min_body_rate_too() {
+    // The handler answers without reading; the engine discards the body, and a body that
+    // trickles in at a byte a second does not hold the session for max_discard_len seconds.
+    let served = serve_with(config(), trickled_body(1000), |ctx| {
+        ctx.send(&tern_proto::server::Response::default(), b"ok").unwrap();
+        HandlerOutcome::Ok
+    });
+    assert_eq!(statuses(&served.output), [200]);
+    assert!(served.closed);
+    assert!(served.now <= 5100, "the discard ended at {} ms", served.now);
+}
+
+#[test]
+fn a_second_request_on_the_connection_starts_with_a_fresh_allowance() {
+    // The first body arrives slowly but within the rate; the second request's body gets its
+    // own grace, not what is left of the first's.
+    let first = b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n";
+    let second = b"POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n";
+    let wire =
+        Wire::open(first).then(Gate::At(4000), b"abcd").then(Gate::At(4100), second).then(Gate::At(8000), b"efgh");
+    let served = serve_with(config(), wire, echo);
+    assert_eq!(statuses(&served.output), [200, 200]);
 }
 
 #[test]

@@ -12,7 +12,7 @@
 mod run;
 
 use bytes::Bytes;
-use tern_proto::server::{MethodFilter, ServerError};
+use tern_proto::server::MethodFilter;
 use tern_proto::{Method, StatusCode};
 use tern_tokio::server::{Config, Error, HandlerResult, HttpdErrCode, Request, Server, UriHandler};
 
@@ -73,7 +73,7 @@ async fn echo(mut req: Request) -> HandlerResult {
     }
     let body = match req.recv_body(MAX_ECHO).await {
         Ok(body) => body,
-        Err(Error::Engine(ServerError::Timeout)) => {
+        Err(Error::Engine(e)) if e.is_timeout() => {
             req.send_err(HttpdErrCode::RequestTimeout, None).await?;
             return Err(Error::fail("timed out reading the body"));
         }

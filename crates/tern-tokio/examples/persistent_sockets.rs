@@ -15,7 +15,6 @@ mod run;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use tern_proto::Method;
-use tern_proto::server::ServerError;
 use tern_tokio::server::{Config, Error, HandlerResult, HttpdErrCode, Request, Server, UriHandler};
 
 /// Session contexts created so far.
@@ -77,7 +76,7 @@ async fn read_value(req: &mut Request) -> Result<i64, Error> {
     match req.recv(&mut buf).await {
         Ok(0) => Err(Error::fail("no body")),
         Ok(n) => Ok(atoi(buf.get(..n).unwrap_or_default())),
-        Err(Error::Engine(ServerError::Timeout)) => {
+        Err(Error::Engine(e)) if e.is_timeout() => {
             req.send_err(HttpdErrCode::RequestTimeout, None).await?;
             Err(Error::fail("timed out reading the body"))
         }

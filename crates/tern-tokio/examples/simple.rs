@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tern_proto::Method;
+use tern_proto::server::MethodFilter;
 use tern_proto::server::query::url_decode;
-use tern_proto::server::{MethodFilter, ServerError};
 use tern_tokio::server::{Config, Error, HandlerResult, HttpdErrCode, Request, Server, UriHandler};
 
 /// `/hello`'s user context: the body it answers with.
@@ -111,7 +111,7 @@ async fn ctrl(mut req: Request) -> HandlerResult {
     let mut buf = [0u8; 1];
     let n = match req.recv(&mut buf).await {
         Ok(n) => n,
-        Err(Error::Engine(ServerError::Timeout)) => {
+        Err(Error::Engine(e)) if e.is_timeout() => {
             req.send_err(HttpdErrCode::RequestTimeout, None).await?;
             return Err(Error::fail("timed out reading /ctrl's body"));
         }

@@ -150,7 +150,9 @@ impl Request {
     /// Reads body bytes into `buf` (`httpd_req_recv`): how many; 0 once the body is
     /// complete. The first read of a request with `Expect: 100-continue` answers
     /// `100 Continue`. A client that sends nothing for `recv_wait_timeout` fails it with
-    /// [`ServerError::Timeout`]; on a WebSocket frame, it reads the frame's payload.
+    /// [`ServerError::Timeout`], one that sends under `min_body_rate` with
+    /// [`ServerError::BodyTooSlow`] (both [`ServerError::is_timeout`]: answer 408); on a
+    /// WebSocket frame, it reads the frame's payload.
     pub async fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         if buf.is_empty() {
             return Ok(0);

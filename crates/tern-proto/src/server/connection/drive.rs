@@ -70,7 +70,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                     let wait = match self.phase {
                         Phase::Idle => self.config.idle_timeout_ms,
                         Phase::WebSocket => self.ws_wait(),
-                        _ if self.op == Op::ReadBody => Some(self.body_wait()),
+                        _ if self.awaiting_body() => Some(self.body_wait()),
                         _ => Some(self.config.recv_wait_timeout_ms),
                     };
                     self.recv_deadline = wait.map(|ms| now.after_millis(ms));
@@ -116,8 +116,8 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
     }
 
     /// When the adapter must call [`handle_timeout`](Self::handle_timeout) if nothing else
-    /// happened: the idle timeout, a request head's or body read's `recv_wait_timeout`, or a
-    /// stalled write's `send_wait_timeout`. `None` while a handler has the request and is not
+    /// happened: the idle timeout, a request head's `recv_wait_timeout`, a body read's (per
+    /// read, and shortened by `min_body_rate`), or a stalled write's `send_wait_timeout`. `None` while a handler has the request and is not
     /// reading.
     pub fn deadline(&self) -> Option<Instant> {
         let recv = match (self.phase, self.op) {
@@ -149,7 +149,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
             // The head's deadline runs from its first byte: a slow trickle does not extend it.
             Phase::Head => {}
             _ => {
-                if self.op == Op::ReadBody
+                if self.awaiting_body()
                     && let Some(deadline) = self.recv_deadline.take()
                 {
                     let left = deadline.saturating_duration_since(now).as_millis();
@@ -160,6 +160,17 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 }
                 self.recv_deadline = None;
             }
+        }
+    }
+
+    /// Whether the engine waits for request body bytes: for a handler's read, or to discard
+    /// what a finished handler left unread. Both count against `min_body_rate`; WebSocket
+    /// frames do not.
+    fn awaiting_body(&self) -> bool {
+        match self.phase {
+            Phase::WebSocket => false,
+            Phase::Finishing => !self.current.body_done,
+            _ => self.op == Op::ReadBody,
         }
     }
 
@@ -227,7 +238,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
 
     /// Time passed: whatever waited past its deadline gives up. An idle session closes; a
     /// request head older than `recv_wait_timeout` is refused with 408; a body read fails
-    /// with [`ServerError::Timeout`]; a stalled write closes the session.
+    /// with [`ServerError::Timeout`] (silence) or [`ServerError::BodyTooSlow`] (under
+    /// `min_body_rate`), and a handler that then answers nothing gets 408 sent for it; a body
+    /// being discarded, or a stalled write, closes the session.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.out_pending() && self.send_deadline.is_some_and(|d| now >= d) {
             self.failure.get_or_insert(ServerError::Timeout);
@@ -247,7 +260,9 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 // its allowance: too slow. A full wait without a byte is plain silence.
                 let wait = self.current.body_wait_ms;
                 let waited = self.current.body_waited_ms.saturating_add(wait);
-                let too_slow = wait < self.config.recv_wait_timeout_ms && self.body_allowance_left(waited) == Some(0);
+                let too_slow = self.phase != Phase::WebSocket
+                    && wait < self.config.recv_wait_timeout_ms
+                    && self.body_allowance_left(waited) == Some(0);
                 self.failure = Some(if too_slow {
                     ServerError::BodyTooSlow { min_bytes_per_sec: self.config.min_body_rate }
                 } else {
@@ -340,11 +355,13 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
                 self.queue_error(code)?;
             }
             (Resp::NotStarted, None) => {
-                // A handler that answered nothing: the status of the body error it met, or 500.
-                let code = self
-                    .current
-                    .body_error
-                    .map_or(HttpdErrCode::InternalServerError, |e| HttpdErrCode::from_remote(&e));
+                // A handler that answered nothing: the status of the body error it met (408
+                // for a body that stopped coming or came too slowly), or 500.
+                let code = match self.current.body_error {
+                    Some(e) => HttpdErrCode::from_remote(&e),
+                    None if self.current.body_timed_out => HttpdErrCode::RequestTimeout,
+                    None => HttpdErrCode::InternalServerError,
+                };
                 report(Some(self.id), ServerEventKind::Error(code));
                 self.close_after = true;
                 self.queue_error(code)?;
@@ -580,6 +597,7 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
         if let Some(failure) = self.failure.take() {
             self.op = Op::Handler;
             self.current.body_done = true;
+            self.current.body_timed_out = failure.is_timeout();
             return Next::Done(Err(failure));
         }
         if self.current.body_done {

@@ -187,6 +187,8 @@ pub(crate) struct Current {
     pub(super) discarded: u64,
     /// The client broke the body's framing or limit while the handler read it.
     pub(super) body_error: Option<crate::error::RemoteError>,
+    /// A body read failed because the client stopped sending or sent too slowly.
+    pub(super) body_timed_out: bool,
     /// For a 405: the methods the path allows, as bits of `Method::named_index`.
     pub(super) allow: u32,
 }
@@ -194,8 +196,77 @@ pub(crate) struct Current {
 /// One server connection: the request/response engine for one session, esp_http_server's
 /// per-socket work without the socket.
 ///
-/// Built over one caller buffer of [`ServerConfig::buffer_len`] bytes. See the
-/// [module docs](crate::server::connection) for the loop.
+/// Built over one caller buffer of [`ServerConfig::buffer_len`] bytes (2,612 at ESP-IDF's
+/// defaults). See the [module docs](crate::server::connection) for the loop.
+///
+/// One session served by hand, the "socket" a byte string: the engine asks for input, hands
+/// the request over, sends the handler's response (the body by offset, not copied), and
+/// closes when the client does.
+///
+/// ```
+/// use tern_proto::{Instant, Method};
+/// use tern_proto::server::{
+///     Action, Completion, Connection, HandlerOutcome, Response, ServerConfig, ServerError, SessionId,
+/// };
+///
+/// /// Does what `poll` asks until the operation is done, and names the completion. `body` is
+/// /// the body of the last send call, which `Action::Transmit` asks for by offset.
+/// fn drive(
+///     conn: &mut Connection<Vec<u8>>,
+///     input: &mut &[u8],
+///     output: &mut Vec<u8>,
+///     body: &[u8],
+/// ) -> Result<&'static str, ServerError> {
+///     let now = Instant::from_millis(0); // a real adapter reads its clock here
+///     loop {
+///         match conn.poll(now) {
+///             Action::Receive(buf) => {
+///                 let n = buf.len().min(input.len()); // 0: the client closed
+///                 buf[..n].copy_from_slice(&input[..n]);
+///                 *input = &input[n..];
+///                 conn.received(n, now);
+///             }
+///             Action::Transmit { bytes, body_from } => {
+///                 let rest = body_from.map_or(&[][..], |from| &body[from..]);
+///                 output.extend_from_slice(bytes);
+///                 output.extend_from_slice(rest);
+///                 let n = bytes.len() + rest.len();
+///                 conn.transmitted(n, now);
+///             }
+///             Action::Close => conn.closed(),
+///             Action::Done(done) => {
+///                 return done.map(|completion| match completion {
+///                     Completion::Request => "request",
+///                     Completion::Sent => "sent",
+///                     Completion::Closed => "closed",
+///                     _ => "other",
+///                 });
+///             }
+///         }
+///     }
+/// }
+///
+/// let config = ServerConfig::default();
+/// let mut conn = Connection::new(vec![0u8; config.buffer_len()], config, SessionId(1))?;
+/// let mut input: &[u8] = b"GET /hello?lang=en HTTP/1.1\r\nHost: esp32\r\n\r\n";
+/// let mut output = Vec::new();
+///
+/// assert_eq!(drive(&mut conn, &mut input, &mut output, b"")?, "request");
+/// let req = conn.request().expect("a request is being served");
+/// assert_eq!((req.method(), req.path(), req.query_value("lang")), (Method::Get, "/hello", Some("en")));
+///
+/// let page = b"Hello World!";
+/// conn.send(&Response { content_type: "text/plain", ..Response::default() }, page)?;
+/// assert_eq!(drive(&mut conn, &mut input, &mut output, page)?, "sent");
+/// conn.finish(HandlerOutcome::Ok)?; // keep-alive: wait for the next request...
+/// assert_eq!(drive(&mut conn, &mut input, &mut output, b"")?, "closed"); // ...but the client left
+///
+/// let text = String::from_utf8(output)?;
+/// assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(text.contains("Content-Length: 12\r\n"));
+/// assert!(text.ends_with("\r\n\r\nHello World!"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Connection<B> {
     pub(crate) buf: B,
@@ -368,6 +439,7 @@ impl Current {
             keep_alive_10: false,
             discarded: 0,
             body_error: None,
+            body_timed_out: false,
             allow: 0,
         }
     }

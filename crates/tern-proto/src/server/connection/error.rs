@@ -63,6 +63,13 @@ impl ServerError {
         )
     }
 
+    /// The client stopped sending, or sent too slowly: [`ServerError::Timeout`] or
+    /// [`ServerError::BodyTooSlow`]. A handler answers these with 408 Request Timeout (the
+    /// engine does, for a handler that answers nothing).
+    pub const fn is_timeout(&self) -> bool {
+        matches!(self, ServerError::Timeout | ServerError::BodyTooSlow { .. })
+    }
+
     /// The handler caused it.
     pub const fn is_local(&self) -> bool {
         !self.is_remote()
