@@ -9,3 +9,4 @@
 
 pub mod advanced_tests;
 pub mod fetch;
+pub mod migration;

@@ -65,6 +65,55 @@ impl Error {
 }
 
 /// An HTTP/1.1 client over a [`Transport`]: ESP-IDF's client handle on embassy.
+///
+/// The engine's memory is the caller's `buffer` ([`ClientConfig::buffer_len`] bytes); every
+/// wait is bounded by the engine's deadline through embassy-time. Over embassy-net, the
+/// transport is a [`TcpTransport`](crate::net::TcpTransport) (see the [module
+/// docs](crate::client)); any connected [`embedded_io_async`] stream works through
+/// [`Connected`](crate::transport::Connected), as this in-memory one does here:
+///
+/// ```
+/// use core::convert::Infallible;
+/// use embedded_io_async::{ErrorType, Read, Write};
+/// use tern_embassy::client::Client;
+/// use tern_embassy::transport::Connected;
+/// use tern_proto::client::ClientConfig;
+///
+/// /// A peer whose bytes are canned: reads hand them out, writes are kept.
+/// struct Canned { reply: &'static [u8], sent: Vec<u8> }
+/// impl ErrorType for Canned { type Error = Infallible; }
+/// impl Read for Canned {
+///     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+///         let n = buf.len().min(self.reply.len());
+///         buf[..n].copy_from_slice(&self.reply[..n]);
+///         self.reply = &self.reply[n..];
+///         Ok(n)
+///     }
+/// }
+/// impl Write for Canned {
+///     async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+///         self.sent.extend_from_slice(buf);
+///         Ok(buf.len())
+///     }
+///     async fn flush(&mut self) -> Result<(), Infallible> { Ok(()) }
+/// }
+///
+/// let mut peer = Canned { reply: b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"up\":true}", sent: Vec::new() };
+/// let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+/// let mut engine_buffer = [0u8; 3584]; // config.buffer_len() at the defaults
+/// let mut client = Client::new(&config, &mut engine_buffer, Connected::new(&mut peer))?;
+/// let mut body = [0u8; 64];
+/// let n = embassy_futures::block_on(async {
+///     client.open(Some(0)).await?; // connect (here: nothing to do), send the head
+///     client.fetch_headers().await?;
+///     client.read_response(&mut body).await
+/// })?;
+/// assert_eq!(&body[..n], br#"{"up":true}"#);
+/// assert_eq!(client.status_code().map(|s| s.as_u16()), Some(200));
+/// drop(client);
+/// assert!(peer.sent.starts_with(b"GET /status HTTP/1.1\r\n"));
+/// # Ok::<(), tern_embassy::client::Error>(())
+/// ```
 pub struct Client<'a, T: Transport, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, &'a mut [u8], H>,
     transport: T,

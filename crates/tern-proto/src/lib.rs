@@ -5,7 +5,18 @@
 //! caller's, every parsed view borrows the caller's input, and every limit on what a peer may
 //! send is a field of [`Limits`].
 //!
-//! This release holds the message layer that the client and server engines build on:
+//! It owns every protocol decision tern makes; the adapters (tern-std, tern-tokio,
+//! tern-embassy) only move bytes, read clocks and spawn tasks. Two engines are built on a
+//! message layer:
+//!
+//! - [`client`]: `esp_http_client` as a sans-IO engine ([`client::Client`]): its config,
+//!   states and events, keep-alive reuse, redirects, Basic and Digest auth, streamed and
+//!   chunked bodies, timeouts as deadlines;
+//! - [`server`]: `esp_http_server` as sans-IO pieces: the per-connection engine
+//!   ([`server::Connection`]), URI matching and routing, the session table, the control
+//!   path, WebSocket sessions;
+//!
+//! and the message layer under them:
 //!
 //! - [`RequestHead`] and [`ResponseHead`]: heads parsed with httparse into borrowed views,
 //!   with the request-target, header-section and header-count limits enforced even on partial
@@ -20,6 +31,9 @@
 //! - [`Error`], [`RemoteError`] and [`LocalError`]: who broke the rules, and which limit;
 //! - with the `alloc` feature, `owned`: owned copies of parsed heads, a convenience only.
 //!
+//! Parsing a request head and deciding how long its body is (the examples on
+//! [`client::Client`] and [`server::Connection`] drive a whole exchange by hand):
+//!
 //! ```
 //! use tern_proto::{body::{request_body, BodyKind}, EMPTY_SLOT, Limits, Method, RequestHead};
 //!
@@ -32,6 +46,7 @@
 //! assert_eq!(&input[head_len..], b"hello");
 //! # Ok::<(), tern_proto::RemoteError>(())
 //! ```
+#![deny(missing_docs)]
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -25,6 +25,7 @@
 //! println!("{:?}", client.status_code());
 //! # Ok::<(), tern_std::Error>(())
 //! ```
+#![deny(missing_docs)]
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -166,6 +167,46 @@ struct PendingConnect {
 
 /// A blocking (or, with [`set_nonblocking`](Client::set_nonblocking), EAGAIN-style) HTTP/1.1
 /// client: ESP-IDF's client handle on `std::net`.
+///
+/// One client is one connection at a time, kept alive across requests when the server
+/// allows it. Its memory is one `Vec` of [`ClientConfig::buffer_len`] bytes (3,584 at the
+/// defaults), allocated once in [`new`](Client::new); a warm keep-alive request allocates
+/// nothing. [`perform`](Client::perform) hands the body to the event handler as `OnData`;
+/// the streaming flow (`open`, `write`, `fetch_headers`, `read`) hands it to the caller, as
+/// here against a one-shot server on loopback:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::net::TcpListener;
+/// use tern_proto::client::ClientConfig;
+///
+/// // A server standing in for the device: reads one request head, answers it.
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let url = format!("http://{}/status", listener.local_addr()?);
+/// let server = std::thread::spawn(move || -> std::io::Result<String> {
+///     let (mut socket, _) = listener.accept()?;
+///     let (mut head, mut byte) = (Vec::new(), [0u8; 1]);
+///     while !head.ends_with(b"\r\n\r\n") {
+///         socket.read_exact(&mut byte)?;
+///         head.push(byte[0]);
+///     }
+///     socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"up\":true}")?;
+///     Ok(String::from_utf8_lossy(&head).into_owned())
+/// });
+///
+/// let config = ClientConfig { url: Some(&url), ..ClientConfig::default() };
+/// let mut client = tern_std::Client::new(&config)?; // esp_http_client_init
+/// client.open(Some(0))?; // connect, send the head (no body)
+/// assert_eq!(client.fetch_headers()?, Some(11)); // the response head: its Content-Length
+/// let mut body = [0u8; 64];
+/// let n = client.read_response(&mut body)?;
+/// assert_eq!(&body[..n], br#"{"up":true}"#);
+/// assert_eq!(client.status_code().map(|s| s.as_u16()), Some(200));
+///
+/// let request = server.join().expect("the server thread")?;
+/// assert!(request.starts_with("GET /status HTTP/1.1\r\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Client<'a, H: EventHandler = NoEvents> {
     engine: engine::Client<'a, Vec<u8>, H>,
     stream: Option<Transport>,

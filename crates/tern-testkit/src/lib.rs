@@ -12,7 +12,15 @@
 //! a free loopback port, from the Python virtual environment that `cargo xtask interop-setup`
 //! (run by `cargo xtask ci`) creates in `target/interop-venv`. Set `TERN_INTEROP_VENV` to use
 //! another one.
+//!
+//! ```
+//! // A CA and its server leaf for `localhost`, in memory and as files removed on drop.
+//! let pki = tern_testkit::Pki::new();
+//! assert!(pki.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+//! assert!(pki.server().cert_path.exists() && pki.server().key_path.exists());
+//! ```
 
+#![deny(missing_docs)]
 #![allow(clippy::panic)] // test support: a peer that cannot start must stop the test, loudly
 
 pub mod bench_peer;

@@ -31,6 +31,7 @@
 //! # Ok::<(), tern_tls::TlsError>(())
 //! ```
 
+#![deny(missing_docs)]
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -37,7 +37,32 @@ pub struct ServerTlsOptions<'a> {
     pub tls_version: TlsVersion,
 }
 
-/// A server's TLS configuration, shared by all its sessions.
+/// A server's TLS configuration, shared by all its sessions: esp_https_server's certificate,
+/// key and optional client verification, turned into a rustls configuration once. Cheap to
+/// clone; each accepted connection gets its own [`TlsSession`] from
+/// [`session`](Self::session).
+///
+/// ```
+/// use tern_tls::{Handshake, ServerTls, ServerTlsOptions};
+/// # let pki = tern_testkit::Pki::new();
+/// # let (cert_pem, key_pem) = (pki.server().cert_pem.as_bytes(), pki.server().key_pem.as_bytes());
+/// // PEM or DER, as esp_https_server's `servercert` and `prvtkey_pem`.
+/// let tls = ServerTls::new(&ServerTlsOptions {
+///     cert_chain: cert_pem,
+///     private_key: key_pem,
+///     alpn: &["http/1.1"],
+///     ..ServerTlsOptions::default()
+/// })?;
+/// let mut session = tls.session(vec![0u8; tls.layout().buffer_len()])?;
+/// // A server speaks second: it waits for the ClientHello.
+/// assert_eq!(session.handshake()?, Handshake::Receive);
+///
+/// // A key that does not match is refused when the configuration is built, not per client.
+/// # let other_key = pki.client().key_pem.as_bytes();
+/// let mismatched = ServerTlsOptions { cert_chain: cert_pem, private_key: other_key, ..ServerTlsOptions::default() };
+/// assert!(ServerTls::new(&mismatched).is_err());
+/// # Ok::<(), tern_tls::TlsError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ServerTls {
     config: Arc<rustls::ServerConfig>,

@@ -153,6 +153,50 @@ impl Span {
 
 /// One TLS connection (client or server) over a caller's buffer. See the [module
 /// docs](self) for the driving loop.
+///
+/// A client and a server session joined in memory: the handshake, then a request's bytes
+/// through it. An adapter does the same with a socket in place of `wire`.
+///
+/// ```
+/// use tern_tls::{ClientTls, Handshake, Read, ServerTls, ServerTlsOptions, TlsConfig, TlsSession};
+/// # let pki = tern_testkit::Pki::new(); // a CA and a server certificate for "localhost"
+/// # let (ca_pem, cert_pem, key_pem) =
+/// #     (pki.ca_pem().as_bytes(), pki.server().cert_pem.as_bytes(), pki.server().key_pem.as_bytes());
+///
+/// let client_tls = ClientTls::new(&TlsConfig { ca_cert: Some(ca_pem), ..TlsConfig::default() })?;
+/// let server_tls =
+///     ServerTls::new(&ServerTlsOptions { cert_chain: cert_pem, private_key: key_pem, ..ServerTlsOptions::default() })?;
+/// let mut client = client_tls.session("localhost", vec![0u8; client_tls.layout().buffer_len()])?;
+/// let mut server = server_tls.session(vec![0u8; server_tls.layout().buffer_len()])?;
+///
+/// /// The network: moves what `from` has to send into `to`'s input.
+/// fn wire(from: &mut TlsSession<Vec<u8>>, to: &mut TlsSession<Vec<u8>>) {
+///     let (out, space) = (from.output(), to.input_space());
+///     let n = out.len().min(space.len());
+///     if n > 0 {
+///         space[..n].copy_from_slice(&out[..n]);
+///         from.transmitted(n);
+///         to.received(n); // never 0 here: 0 would mean end of stream
+///     }
+/// }
+///
+/// // Each side says what it needs until both are done.
+/// while (client.handshake()?, server.handshake()?) != (Handshake::Done, Handshake::Done) {
+///     wire(&mut client, &mut server);
+///     wire(&mut server, &mut client);
+/// }
+/// assert!(client.protocol_version().is_some() && client.peer_certificates().is_some());
+///
+/// // Plaintext in on one side, out of the other.
+/// let request = b"GET /status HTTP/1.1\r\nHost: localhost\r\n\r\n";
+/// assert_eq!(client.write([request, b""])?, request.len());
+/// wire(&mut client, &mut server);
+/// let mut plain = [0u8; 256];
+/// assert_eq!(server.read(&mut plain)?, Read::Data(request.len()));
+/// assert_eq!(&plain[..request.len()], request);
+/// assert_eq!(server.read(&mut plain)?, Read::NeedInput);
+/// # Ok::<(), tern_tls::TlsError>(())
+/// ```
 pub struct TlsSession<B> {
     conn: Conn,
     buf: B,

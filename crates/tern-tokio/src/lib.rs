@@ -10,6 +10,22 @@
 //! API): the client for every `https` hop, the server when its [`Config`](server::Config) has a
 //! `tls` configuration (esp_https_server). `tern_tls` is re-exported so that its types match
 //! this crate's.
+//!
+//! ```no_run
+//! use tern_proto::client::ClientConfig;
+//!
+//! # async fn run() -> Result<(), tern_tokio::client::Error> {
+//! let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+//! let mut client = tern_tokio::client::Client::new(&config)?;
+//! client.perform().await?; // the body goes to the event handler, here none
+//! println!("{:?}", client.status_code());
+//! # Ok(()) }
+//! ```
+//!
+//! [`Server::start`](server::Server::start) runs a server and this client against each other
+//! on loopback; the [`server`] module shows handlers, and the `examples/` directory holds
+//! ESP-IDF's example servers ported.
+#![deny(missing_docs)]
 
 pub mod client;
 pub mod file_server;

@@ -342,6 +342,62 @@ impl<H: Handler, M: RawMutex, const TASKS: usize, const ROUTES: usize> Server<H,
     /// # Errors
     /// [`Error::Stopped`] when the server stops before the connection is admitted;
     /// [`Error::TooManyTasks`] and [`Error::Buffer`] as for [`serve`](Self::serve).
+    ///
+    /// # Example
+    ///
+    /// A whole session over an in-memory stream: one request in, the client's end of
+    /// stream, and the response out.
+    ///
+    /// ```
+    /// use core::convert::Infallible;
+    /// use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+    /// use embedded_io_async::{ErrorType, Read, Write};
+    /// use tern_embassy::server::{Config, DEFAULT_ENGINE_LEN, Handler, HandlerResult, Request, Server, Stream};
+    /// use tern_proto::Method;
+    ///
+    /// #[derive(Clone, Copy)]
+    /// enum Page { Hello }
+    /// struct App;
+    /// impl Handler for App {
+    ///     type Route = Page;
+    ///     async fn handle(&self, _route: Page, req: &mut Request<'_, impl Stream>) -> HandlerResult {
+    ///         req.set_type("text/plain")?;
+    ///         req.send(b"Hello World!").await
+    ///     }
+    /// }
+    ///
+    /// /// A client whose bytes are canned: reads hand them out (then end of stream), writes
+    /// /// are kept.
+    /// struct Canned { request: &'static [u8], response: Vec<u8> }
+    /// impl ErrorType for Canned { type Error = Infallible; }
+    /// impl Read for Canned {
+    ///     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+    ///         let n = buf.len().min(self.request.len());
+    ///         buf[..n].copy_from_slice(&self.request[..n]);
+    ///         self.request = &self.request[n..];
+    ///         Ok(n)
+    ///     }
+    /// }
+    /// impl Write for Canned {
+    ///     async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+    ///         self.response.extend_from_slice(buf);
+    ///         Ok(buf.len())
+    ///     }
+    ///     async fn flush(&mut self) -> Result<(), Infallible> { Ok(()) }
+    /// }
+    ///
+    /// // One task, four routes; NoopRawMutex: everything runs on one executor.
+    /// let server: Server<App, NoopRawMutex, 1, 4> = Server::new(Config::DEFAULT, App);
+    /// server.register_uri("/hello", Method::Get, Page::Hello)?;
+    /// let mut engine = [0u8; DEFAULT_ENGINE_LEN];
+    /// let mut client = Canned { request: b"GET /hello HTTP/1.1\r\nHost: esp32\r\n\r\n", response: Vec::new() };
+    /// embassy_futures::block_on(server.serve_connection(&mut client, &mut engine))?;
+    ///
+    /// let text = String::from_utf8_lossy(&client.response);
+    /// assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    /// assert!(text.ends_with("\r\n\r\nHello World!"), "{text}");
+    /// # Ok::<(), tern_embassy::server::Error>(())
+    /// ```
     pub async fn serve_connection<S: Stream>(&self, mut stream: S, engine_buffer: &mut [u8]) -> Result<(), Error> {
         let task = self.claim()?;
         self.check_buffer(engine_buffer)?;

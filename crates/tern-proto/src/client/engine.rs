@@ -211,6 +211,58 @@ pub(crate) struct Settings<'a> {
 /// `B` is the client's memory (an array, a `&mut [u8]` or a `Vec<u8>` of at least
 /// [`ClientConfig::buffer_len`] bytes): the receive buffer, the transmit buffer and the store,
 /// in that order. `H` receives events.
+///
+/// The engine never touches a socket: an operation sets a goal, and the caller does what
+/// [`poll`](Self::poll) asks until [`Action::Done`]. Here the "network" is a byte string, so
+/// the whole exchange runs as it is written; an adapter does the same with a socket and a
+/// clock (see the [module docs](crate::client)).
+///
+/// ```
+/// use tern_proto::Instant;
+/// use tern_proto::client::{Action, Client, ClientConfig, Completion, Event, EventKind, State};
+///
+/// let config = ClientConfig { url: Some("http://192.168.4.1/status"), ..ClientConfig::default() };
+/// let mut body = Vec::new();
+/// let handler = |event: &Event<'_>| {
+///     if let EventKind::OnData(data) = event.kind {
+///         body.extend_from_slice(data); // perform hands the body to the handler
+///     }
+/// };
+/// let mut client = Client::new(&config, vec![0u8; config.buffer_len()], handler)?;
+///
+/// let mut sent = Vec::new(); // what the client wrote to the "socket"
+/// let mut reply: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+/// let now = Instant::from_millis(0); // a real adapter reads its clock here
+/// client.perform(now)?;
+/// let result = loop {
+///     match client.poll(now) {
+///         Action::Connect(endpoint) => {
+///             assert_eq!((endpoint.host, endpoint.port), ("192.168.4.1", 80));
+///             client.connected(now);
+///         }
+///         Action::Transmit(parts) => {
+///             let n = parts.iter().map(|part| part.len()).sum();
+///             parts.iter().for_each(|part| sent.extend_from_slice(part));
+///             client.transmitted(n, now);
+///         }
+///         Action::Receive(buf) => {
+///             let n = buf.len().min(reply.len()); // 0 would be end of stream
+///             buf[..n].copy_from_slice(&reply[..n]);
+///             reply = &reply[n..];
+///             client.received(n, now);
+///         }
+///         Action::Close => client.closed(),
+///         Action::Done(result) => break result.map(|_| ()),
+///     }
+/// };
+/// result?;
+/// assert!(sent.starts_with(b"GET /status HTTP/1.1\r\n"));
+/// assert_eq!(client.status_code().map(|s| s.as_u16()), Some(200));
+/// assert_eq!(client.state(), State::Connected); // kept alive for the next request
+/// drop(client);
+/// assert_eq!(body, b"hello");
+/// # Ok::<(), tern_proto::client::ClientError>(())
+/// ```
 pub struct Client<'a, B, H = super::event::NoEvents> {
     pub(super) id: ClientId,
     pub(super) buf: B,

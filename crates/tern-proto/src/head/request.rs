@@ -48,6 +48,30 @@ impl<'a> RequestHead<'a> {
     /// gets an answer before it fills.
     ///
     /// Errors name the rule broken; [`RemoteError::status`] gives the status to answer with.
+    ///
+    /// ```
+    /// use tern_proto::{EMPTY_SLOT, Limit, Limits, Parse, RemoteError, RequestHead, StatusCode};
+    /// let limits = Limits::default();
+    ///
+    /// // A head cut short by the network: read more and parse again from the start.
+    /// let mut slots = [EMPTY_SLOT; 16];
+    /// assert_eq!(RequestHead::parse(b"GET /status HTTP/1.1\r\nHo", &mut slots, &limits)?, Parse::Partial);
+    ///
+    /// // Complete: the head, and where the body starts.
+    /// let input = b"PUT /cfg HTTP/1.1\r\nHost: esp32\r\nContent-Length: 2\r\n\r\n{}";
+    /// let mut slots = [EMPTY_SLOT; 16];
+    /// let (head, len) = RequestHead::parse(input, &mut slots, &limits)?.complete().unwrap();
+    /// assert_eq!((head.target, head.headers.get("content-length")), ("/cfg", Some(&b"2"[..])));
+    /// assert_eq!(&input[len..], b"{}");
+    ///
+    /// // Over a limit, even before the head is complete: the error says which, and what to answer.
+    /// let long = [b"GET /".as_slice(), &[b'a'; 600]].concat();
+    /// let mut slots = [EMPTY_SLOT; 16];
+    /// let refused = RequestHead::parse(&long, &mut slots, &limits).unwrap_err();
+    /// assert!(matches!(refused, RemoteError::TooLarge { limit: Limit::RequestTarget, .. }));
+    /// assert_eq!(refused.status(), StatusCode::URI_TOO_LONG);
+    /// # Ok::<(), RemoteError>(())
+    /// ```
     pub fn parse(
         input: &'a [u8],
         slots: &'a mut [HeaderSlot<'a>],

@@ -81,6 +81,38 @@ impl Server {
     /// # Errors
     /// [`Error::Listen`] when the socket cannot be bound, and [`Error::Engine`] for a
     /// connection configuration the engine refuses.
+    ///
+    /// # Example
+    ///
+    /// A server on a free loopback port, one handler, and tern's own client asking it:
+    ///
+    /// ```
+    /// use tern_proto::Method;
+    /// use tern_proto::client::ClientConfig;
+    /// use tern_tokio::server::{Config, Request, Server, UriHandler};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// runtime.block_on(async {
+    ///     // Port 0 picks a free port; `local_addr` says which.
+    ///     let config = Config { bind: [127, 0, 0, 1].into(), server_port: 0, ..Config::default() };
+    ///     let server = Server::start(config).await?;
+    ///     server.register_uri_handler(UriHandler::new("/hello", Method::Get, |mut req: Request| async move {
+    ///         req.send(b"Hello World!").await
+    ///     }))?;
+    ///
+    ///     let url = format!("http://{}/hello", server.local_addr());
+    ///     let config = ClientConfig { url: Some(&url), ..ClientConfig::default() };
+    ///     let mut client = tern_tokio::client::Client::new(&config)?;
+    ///     client.open(Some(0)).await?;
+    ///     assert_eq!(client.fetch_headers().await?, Some(12));
+    ///     assert_eq!(&client.read_to_end(1024).await?[..], b"Hello World!");
+    ///
+    ///     server.stop().await; // closes the client's kept-alive session too
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })
+    /// # }
+    /// ```
     pub async fn start(config: Config) -> Result<Server, Error> {
         // Refuse a bad engine configuration now rather than at the first connection.
         let probe = config.connection;
