@@ -71,7 +71,8 @@ pub struct ClientConfig<'a> {
     /// request says `Connection: close`. Default true.
     pub keep_alive: bool,
     /// TCP keep-alive probes (`keep_alive_enable`, `keep_alive_idle`, `keep_alive_interval`,
-    /// `keep_alive_count`), applied by the adapter. None by default.
+    /// `keep_alive_count`), applied to the socket by tern-std and tern-tokio; tern-embassy does
+    /// not apply them yet (`docs/esp-idf-mapping.md`, Gaps). None by default.
     pub tcp_keep_alive: Option<TcpKeepAlive>,
     /// How long to wait for `100 Continue` after sending `Expect: 100-continue` before sending
     /// the body anyway. Default 1 s.
