@@ -4,16 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
+mod common;
 #[path = "../../tern-embassy/tests/support/mod.rs"]
 mod support;
 
 use std::net::TcpListener;
-use std::process::Command;
-use std::sync::Arc;
 
 use embassy_futures::join::join;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
-use support::StdStream;
 use tern_embassy::client::Client;
 use tern_embassy::net::TcpTransport;
 use tern_embassy::server::{DefaultSessionBuffers, Server};
@@ -29,71 +27,53 @@ fn server() -> TestServer {
     server
 }
 
-/// Serves every connection `listener` accepts, one after the other, on a thread of its own.
-fn serve_real_socket(listener: TcpListener) {
-    let server = Arc::new(server());
-    std::thread::spawn(move || {
-        let mut engine = vec![0u8; tern_proto::server::ServerConfig::default().buffer_len()];
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { break };
-            let stream = StdStream::new(stream).unwrap();
-            embassy_futures::block_on(server.serve_connection(stream, &mut engine)).unwrap();
-        }
-    });
-}
-
-fn curl(args: &[&str]) -> (String, String) {
-    let out = Command::new("curl").args(["-sS", "-i"]).args(args).output().expect("curl");
-    (String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
 #[test]
 fn curl_gets_what_esp_idf_answers() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    serve_real_socket(listener);
+    common::serve_real_socket(server(), listener);
 
-    let (out, _) = curl(&[&format!("{base}/hello")]);
+    let (out, _) = common::curl(&[&format!("{base}/hello")]);
     assert!(out.starts_with("HTTP/1.1 200 OK\n"), "{out}");
     assert!(out.contains("Content-Type: text/html\n") && out.ends_with("\n\nHello World!"), "{out}");
 
-    let (out, _) = curl(&[&format!("{base}/hello/status_500")]);
+    let (out, _) = common::curl(&[&format!("{base}/hello/status_500")]);
     assert!(out.starts_with("HTTP/1.1 500 Internal Server Error\n") && out.ends_with("Hello World!"), "{out}");
 
-    let (out, _) = curl(&["-d", "some body", "-H", "Custom: abc", &format!("{base}/echo")]);
+    let (out, _) = common::curl(&["-d", "some body", "-H", "Custom: abc", &format!("{base}/echo")]);
     assert!(out.contains("\nCustom: abc\n") && out.ends_with("\n\nsome body"), "{out}");
-    let (out, _) = curl(&["-X", "PUT", "-d", "put body", &format!("{base}/echo")]);
+    let (out, _) = common::curl(&["-X", "PUT", "-d", "put body", &format!("{base}/echo")]);
     assert!(out.ends_with("\n\nput body") && !out.contains("Custom:"), "{out}");
 
     let url = format!("{base}/test_header");
-    let (out, _) = curl(&["-H", "Header1: Value1", "-H", "Header2: the answer", "-H", "Header3: Value3", &url]);
+    let (out, _) = common::curl(&["-H", "Header1: Value1", "-H", "Header2: the answer", "-H", "Header3: Value3", &url]);
     assert!(out.starts_with("HTTP/1.1 200 OK\n") && out.ends_with("\n\nthe answer"), "{out}");
-    let (out, _) = curl(&["-H", "Header1: Value1", "-H", "Header2: x", "-H", "Header3: Wrong", &url]);
+    let (out, _) = common::curl(&["-H", "Header1: Value1", "-H", "Header2: x", "-H", "Header3: Wrong", &url]);
     assert!(out.starts_with("HTTP/1.1 400 Bad Request\n") && out.ends_with("Wrong value of Header3 received"), "{out}");
-    let (out, _) = curl(&["-H", "Header1: Value1", "-H", "Header3: Value3", &url]);
+    let (out, _) = common::curl(&["-H", "Header1: Value1", "-H", "Header3: Value3", &url]);
     assert!(out.ends_with("Header2 not found"), "{out}");
 
     // At most 10 bytes are read; the rest is discarded and the session goes on.
     let url = format!("{base}/leftover_data");
     // (curl's -i and -v stop at --next: the second answer comes without its head.)
-    let (out, err) = curl(&["-v", "-d", "0123456789abcdef", &url, "--next", "-d", "second", &url]);
+    let (out, err) = common::curl(&["-v", "-d", "0123456789abcdef", &url, "--next", "-d", "second", &url]);
     assert!(out.ends_with("\n\n0123456789second"), "{out}");
     assert!(err.contains("Re-using existing connection"), "one session for both: {err}");
 
     // The sum is the session's: two posts on one connection, then a fresh one.
     let url = format!("{base}/adder");
-    let (out, err) = curl(&["-v", "-d", "5", &url, "--next", "-d", "7", &url]);
+    let (out, err) = common::curl(&["-v", "-d", "5", &url, "--next", "-d", "7", &url]);
     assert!(out.ends_with("\n\n512"), "5, then 12: {out}");
     assert!(err.contains("Re-using existing connection"), "{err}");
-    let (out, _) = curl(&["-d", "3", &url]);
+    let (out, _) = common::curl(&["-d", "3", &url]);
     assert!(out.ends_with("\n\n3"), "a new session starts from 0: {out}");
 
-    let (out, _) = curl(&[&format!("{base}/nowhere")]);
+    let (out, _) = common::curl(&[&format!("{base}/nowhere")]);
     assert!(out.starts_with("HTTP/1.1 404 Not Found\n"), "{out}");
     // GET is served elsewhere, not on /echo: 405 with Allow. No route serves DELETE: 501.
-    let (out, _) = curl(&[&format!("{base}/echo")]);
+    let (out, _) = common::curl(&[&format!("{base}/echo")]);
     assert!(out.starts_with("HTTP/1.1 405 Method Not Allowed\n") && out.contains("\nAllow: POST, PUT\n"), "{out}");
-    let (out, _) = curl(&["-X", "DELETE", &format!("{base}/echo")]);
+    let (out, _) = common::curl(&["-X", "DELETE", &format!("{base}/echo")]);
     assert!(out.starts_with("HTTP/1.1 501 Method Not Implemented\n"), "{out}");
 }
 

@@ -5,16 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
+mod common;
 #[path = "../../tern-embassy/tests/support/mod.rs"]
 mod support;
 
 use std::net::TcpListener;
-use std::process::Command;
-use std::sync::Arc;
 
 use embassy_futures::join::{join, join_array};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
-use support::StdStream;
 use tern_embassy::client::Client;
 use tern_embassy::net::TcpTransport;
 use tern_embassy::server::{DefaultSessionBuffers, Server};
@@ -27,24 +25,6 @@ fn server() -> TestServer {
     let server = Server::new(migration::config(80), App);
     migration::register(&server).unwrap();
     server
-}
-
-/// Serves every connection `listener` accepts, one after the other, on a thread of its own.
-fn serve_real_socket(listener: TcpListener) {
-    let server = Arc::new(server());
-    std::thread::spawn(move || {
-        let mut engine = vec![0u8; tern_proto::server::ServerConfig::default().buffer_len()];
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { break };
-            let stream = StdStream::new(stream).unwrap();
-            embassy_futures::block_on(server.serve_connection(stream, &mut engine)).unwrap();
-        }
-    });
-}
-
-fn curl(args: &[&str]) -> (String, String) {
-    let out = Command::new("curl").args(["-sS", "-i"]).args(args).output().expect("curl");
-    (String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -69,20 +49,20 @@ fn the_server_is_configured_as_the_c_program() {
 fn curl_gets_hello_an_echo_in_chunks_and_the_404_handler() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    serve_real_socket(listener);
+    common::serve_real_socket(server(), listener);
 
-    let (out, _) = curl(&[&format!("{base}/hello")]);
+    let (out, _) = common::curl(&[&format!("{base}/hello")]);
     assert!(out.starts_with("HTTP/1.1 200 OK\n"), "{out}");
     assert!(out.contains("\nContent-Type: text/plain\n") && out.ends_with("\n\nHello World!"), "{out}");
 
     // A body of several pieces comes back chunked, whole.
     let body: String = (0..1000u32).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-    let (out, _) = curl(&["--data-binary", &body, &format!("{base}/echo")]);
+    let (out, _) = common::curl(&["--data-binary", &body, &format!("{base}/echo")]);
     assert!(out.contains("\nTransfer-Encoding: chunked\n"), "{out}");
     assert!(out.ends_with(&format!("\n\n{body}")), "{out}");
 
     // The 404 handler answers and keeps the session.
-    let (out, err) = curl(&["-v", &format!("{base}/nowhere"), "--next", &format!("{base}/hello")]);
+    let (out, err) = common::curl(&["-v", &format!("{base}/nowhere"), "--next", &format!("{base}/hello")]);
     assert!(out.starts_with("HTTP/1.1 404 Not Found\n"), "{out}");
     assert!(out.contains("\n\nNo such URI") && out.ends_with("Hello World!"), "{out}");
     assert!(err.contains("Re-using existing connection"), "one session for both: {err}");

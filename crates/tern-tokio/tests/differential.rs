@@ -236,6 +236,22 @@ struct Row {
     details: String,
 }
 
+impl Row {
+    /// The row of `case` from the three verdicts.
+    fn new<V: PartialEq + fmt::Display>(case: &Case, tern: &V, h11: &V, hyper: &V, details: String) -> Row {
+        Row {
+            name: case.name.clone(),
+            agrees_h11: tern == h11,
+            agrees_hyper: tern == hyper,
+            peers_agree: h11 == hyper,
+            tern: tern.to_string(),
+            h11: h11.to_string(),
+            hyper: hyper.to_string(),
+            details,
+        }
+    }
+}
+
 /// Runs `f` over `items` on [`WORKERS`] threads; the results in order.
 fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
@@ -270,16 +286,8 @@ fn server_rows(cases: &[Case]) -> Vec<Row> {
         .zip(h11.iter().zip(&hyper))
         .map(|(case, (h11_run, hyper_run))| {
             let (tern, h11, hyper) = (tern_server(case), h11_server_verdict(h11_run), hyper_server_verdict(hyper_run));
-            Row {
-                name: case.name.clone(),
-                agrees_h11: tern == h11,
-                agrees_hyper: tern == hyper,
-                peers_agree: h11 == hyper,
-                tern: tern.to_string(),
-                h11: h11.to_string(),
-                hyper: hyper.to_string(),
-                details: format!("h11: {} {}; hyper: {}", h11_run.end, h11_run.detail, hyper_detail(hyper_run)),
-            }
+            let details = format!("h11: {} {}; hyper: {}", h11_run.end, h11_run.detail, hyper_detail(hyper_run));
+            Row::new(case, &tern, &h11, &hyper, details)
         })
         .collect()
 }
@@ -299,21 +307,9 @@ fn client_rows(cases: &[Case]) -> Vec<Row> {
         .zip(h11.iter().zip(&hyper))
         .map(|(case, (h11_run, hyper_run))| {
             let (tern, h11, hyper) = (tern_client(case), h11_client_verdict(h11_run), hyper_client_verdict(hyper_run));
-            Row {
-                name: case.name.clone(),
-                agrees_h11: tern == h11,
-                agrees_hyper: tern == hyper,
-                peers_agree: h11 == hyper,
-                tern: tern.to_string(),
-                h11: h11.to_string(),
-                hyper: hyper.to_string(),
-                details: format!(
-                    "h11: {} {}; hyper: {}",
-                    h11_run.end,
-                    h11_run.detail,
-                    hyper_run.as_ref().err().map_or("ok", String::as_str)
-                ),
-            }
+            let hyper_detail = hyper_run.as_ref().err().map_or("ok", String::as_str);
+            let details = format!("h11: {} {}; hyper: {hyper_detail}", h11_run.end, h11_run.detail);
+            Row::new(case, &tern, &h11, &hyper, details)
         })
         .collect()
 }
