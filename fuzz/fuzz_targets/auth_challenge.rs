@@ -4,7 +4,8 @@
 //! `select_challenge`. A chosen Digest challenge's realm, nonce and opaque are unescaped with
 //! exactly `unescaped_len` bytes, then an `Authorization` value is written with `digest_len`
 //! bytes exactly (a buffer one byte short is refused as `BufferTooSmall`). A Basic challenge is
-//! answered with the realm as the password: `basic_len` bytes exactly.
+//! answered with the realm as the password: `basic_len` bytes exactly, and refused as
+//! `InvalidCredentials` while the realm holds a control byte.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -29,7 +30,13 @@ fuzz_target!(|data: &[u8]| {
     };
     match challenge {
         Challenge::Basic { realm } => {
-            let password = realm.as_ref().map(unescape).unwrap_or_default();
+            // The realm as the password: control bytes are refused (RFC 7617 section 2).
+            let raw = realm.as_ref().map(unescape).unwrap_or_default();
+            let password: Vec<u8> = raw.iter().copied().filter(|b| !b.is_ascii_control()).collect();
+            if password != raw {
+                let mut out = vec![0u8; basic_len(b"user", &raw)];
+                assert_eq!(write_basic(b"user", &raw, &mut out), Err(AuthError::InvalidCredentials));
+            }
             let mut out = vec![0u8; basic_len(b"user", &password)];
             assert_eq!(write_basic(b"user", &password, &mut out), Ok(out.len()));
             if let Some(short) = out.len().checked_sub(1) {
