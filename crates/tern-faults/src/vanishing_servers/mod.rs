@@ -40,7 +40,7 @@
 //! The parts: [`script`] (the states, the ways of vanishing, the bytes each state writes),
 //! [`servers`] (the scripted raw servers and the well-behaved one), [`clients`] (one request
 //! on either adapter, in either flow), [`runner`] (runs within the hang limit, new clients
-//! after a hang), [`judge`] (what each case must give, and the checks), [`report`] (the
+//! after a hang), [`judge`](mod@judge) (what each case must give, and the checks), [`report`] (the
 //! table). This file runs the four lanes.
 
 mod clients;

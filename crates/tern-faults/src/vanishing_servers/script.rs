@@ -1,7 +1,7 @@
 //! The matrix of the scenario: every state a scripted server vanishes at ([`Script`]), the
 //! ways it vanishes ([`Vanish`]), the cases they make ([`CASES`]), and the bytes each script
 //! writes before it vanishes (and how many of them are body bytes). What the servers do with
-//! these bytes is [`super::servers`]; what the clients must make of them is [`super::judge`].
+//! these bytes is [`super::servers`]; what the clients must make of them is [`super::judge`](mod@super::judge).
 
 use std::sync::OnceLock;
 

@@ -117,8 +117,8 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Connection<B> {
 
     /// When the adapter must call [`handle_timeout`](Self::handle_timeout) if nothing else
     /// happened: the idle timeout, a request head's `recv_wait_timeout`, a body read's (per
-    /// read, and shortened by `min_body_rate`), or a stalled write's `send_wait_timeout`. `None` while a handler has the request and is not
-    /// reading.
+    /// read, and shortened by `min_body_rate`), or a stalled write's `send_wait_timeout`.
+    /// `None` while a handler has the request and is not reading.
     pub fn deadline(&self) -> Option<Instant> {
         let recv = match (self.phase, self.op) {
             (Phase::Idle | Phase::Head | Phase::Finishing | Phase::WebSocket, Op::Serve) | (_, Op::ReadBody) => {
