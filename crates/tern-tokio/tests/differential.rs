@@ -42,14 +42,14 @@
 
 #[path = "../../tern-proto/tests/hostile/mod.rs"]
 mod hostile;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use hostile::{Case, ServerExpect, Token};
+use support::parallel;
 use tern_testkit::differential::{
     H11Client, H11Server, HyperEcho, HyperRun, PeerRequest, h11_client, h11_server, hyper_fetch,
 };
@@ -252,33 +252,12 @@ impl Row {
     }
 }
 
-/// Runs `f` over `items` on [`WORKERS`] threads; the results in order.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..WORKERS {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let r = f(item);
-                    results.lock().unwrap().push((i, r));
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
 fn server_rows(cases: &[Case]) -> Vec<Row> {
     let inputs: Vec<(&str, &[u8])> = cases.iter().map(|c| (c.name.as_str(), c.input.as_slice())).collect();
     let (h11, hyper) = std::thread::scope(|s| {
         let h11 = s.spawn(|| h11_server(&inputs));
         let peer = HyperEcho::start();
-        let hyper = parallel(cases, |c| peer.exchange(&c.input));
+        let hyper = parallel(WORKERS, cases, |c| peer.exchange(&c.input));
         (h11.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), hyper)
     });
     cases
@@ -299,7 +278,7 @@ fn client_rows(cases: &[Case]) -> Vec<Row> {
     let inputs: Vec<(&str, &[u8], &str)> = inputs.iter().map(|(n, i, m)| (*n, *i, m.as_str())).collect();
     let (h11, hyper) = std::thread::scope(|s| {
         let h11 = s.spawn(|| h11_client(&inputs));
-        let hyper = parallel(cases, |c| hyper_fetch(&c.input, &method(c)));
+        let hyper = parallel(WORKERS, cases, |c| hyper_fetch(&c.input, &method(c)));
         (h11.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), hyper)
     });
     cases

@@ -10,12 +10,10 @@ mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hostile::{Case, Report, ServerExpect};
-use support::{Raw, blocking, on_loopback, parse_head};
+use support::{Raw, blocking, on_loopback, parallel, parse_head};
 use tern_proto::server::uri::UriMatch;
 use tern_proto::server::{MethodFilter, ServerConfig, ServerError};
 use tern_tokio::server::{Config, Error, HandlerResult, HttpdErrCode, Request, Server, UriHandler};
@@ -148,29 +146,14 @@ async fn server_catalogue_over_a_socket() {
     let (server, addr) = start().await;
     let cases = hostile::parse("server.txt", hostile::SERVER);
     let results = blocking(move || {
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<(usize, Result<(), String>)>> = Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..WORKERS {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(case) = cases.get(i) else { break };
-                        let result = check(addr, case);
-                        results.lock().unwrap().push((i, result));
-                    }
-                });
-            }
-        });
-        let mut results = results.into_inner().unwrap();
-        results.sort_by_key(|(i, _)| *i);
+        let results = parallel(WORKERS, &cases, |case| check(addr, case));
         (cases, results)
     })
     .await;
     let (cases, results) = results;
     let mut report = Report::default();
-    for (i, result) in results {
-        report.record(&cases[i], result);
+    for (case, result) in cases.iter().zip(results) {
+        report.record(case, result);
     }
     assert!(report.passed + report.known.len() + report.failures.len() == cases.len());
     server.stop().await;
